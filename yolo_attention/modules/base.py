@@ -1,0 +1,172 @@
+"""Base class of every attention module: input-channel contract, on/off switch and YAML argument mapping."""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any
+
+import torch
+from torch import nn
+
+from .suggest import did_you_mean
+
+__all__ = ["AttentionModule", "check_int", "check_kernel_size"]
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
+    """Validate an integer hyper-parameter.
+
+    Args:
+        owner (str): Class name to start the error message with.
+        name (str): Argument name, e.g. `"reduction"`.
+        value (Any): The value received.
+        minimum (int): Smallest valid value.
+
+    Returns:
+        (int): `value` as a Python int.
+
+    Raises:
+        ValueError: If `value` is not an integer (bools and floats are rejected) or is below `minimum`.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_kernel_size(owner: str, name: str, value: Any) -> int:
+    """Validate a convolution kernel size: a positive odd int, so that `padding = k // 2` keeps the size.
+
+    Args:
+        owner (str): Class name to start the error message with.
+        name (str): Argument name, e.g. `"kernel_size"`.
+        value (Any): The value received.
+
+    Returns:
+        (int): `value` as a Python int.
+
+    Raises:
+        ValueError: If `value` is not a positive odd int.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1 or value % 2 == 0:
+        raise ValueError(f"{owner}: {name} must be a positive odd int (e.g. 3 or 7), got {value!r}")
+    return int(value)
+
+
+class AttentionModule(nn.Module):
+    """Base class for attention modules whose output has the shape and dtype of their input.
+
+    Subclasses implement `attend(x)`. `forward` returns the input tensor object itself while `enabled` is False,
+    which makes ablations (attention on/off with the same weights) exact. `enabled` is a plain Python bool, not a
+    buffer: tracing and ONNX export bake in the branch taken instead of recording control flow on a tensor.
+
+    Attributes:
+        c1 (int): Number of input (and output) channels.
+        enabled (bool): Apply the attention (True) or pass the input through unchanged (False).
+        yaml_args (tuple[str, ...]): Constructor keywords that a model YAML may pass positionally after the
+            inferred `c1`, in order.
+        paper (str): The paper implemented, as "Title — arXiv id".
+    """
+
+    yaml_args: tuple[str, ...] = ()
+    paper: str = ""
+
+    def __init__(self, c1: int) -> None:
+        """Validate and store the input channel count.
+
+        Args:
+            c1 (int): Number of input channels, > 0.
+
+        Raises:
+            ValueError: If `c1` is not a positive int.
+        """
+        if isinstance(c1, bool) or not isinstance(c1, numbers.Integral) or c1 <= 0:
+            raise ValueError(f"{type(self).__name__}: c1 (input channels) must be a positive int, got {c1!r}")
+        super().__init__()
+        self.c1 = int(c1)
+        self.enabled = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the attention, or return `x` itself when disabled.
+
+        Args:
+            x (torch.Tensor): Input of shape (B, c1, H, W).
+
+        Returns:
+            (torch.Tensor): Output of the same shape and dtype as `x`.
+        """
+        return x if not self.enabled else self.attend(x)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute the attended output; implemented by subclasses.
+
+        Args:
+            x (torch.Tensor): Input of shape (B, c1, H, W).
+
+        Returns:
+            (torch.Tensor): Output of the same shape and dtype as `x`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement attend(x)")
+
+    @classmethod
+    def from_yaml_args(cls, c1: int, args: list | tuple) -> AttentionModule:
+        """Build the module from the argument list of a model YAML line, e.g. `[-1, 1, CBAM, [7, 16]]`.
+
+        Positional entries map onto `yaml_args` in order; a trailing dict holds extra keyword arguments. The input
+        channel count is inferred by the host and must not be written in the YAML.
+
+        Args:
+            c1 (int): Input channels inferred from the previous layer.
+            args (list | tuple): The YAML arguments after the channel inference.
+
+        Returns:
+            (AttentionModule): The constructed module.
+
+        Raises:
+            ValueError: On too many positional arguments, unknown or duplicated keywords, or invalid values.
+
+        Examples:
+            >>> from yolo_attention.modules import CBAM
+            >>> m = CBAM.from_yaml_args(64, [3, {"gate": "hard_sigmoid"}])
+            >>> m.kernel_size, m.reduction, m.gate_name
+            (3, 16, 'hard_sigmoid')
+        """
+        if not isinstance(args, (list, tuple)):
+            raise ValueError(f"{cls.__name__}: YAML args must be a list, got {args!r}")
+        positional = list(args)
+        keywords: dict[str, Any] = {}
+        if positional and isinstance(positional[-1], dict):
+            keywords = dict(positional.pop())
+        if len(positional) > len(cls.yaml_args):
+            n = len(cls.yaml_args)
+            takes = f"at most {n} YAML args ({', '.join(cls.yaml_args)})" if n else "no positional YAML args"
+            raise ValueError(
+                f"{cls.__name__} takes {takes} after the inferred input channels, got {len(positional)}: "
+                f"{positional}. Channels are inferred; do not write them."
+            )
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "c1")]
+        for key in keywords:
+            if not isinstance(key, str) or key not in accepted:
+                raise ValueError(
+                    f"{cls.__name__}: unknown keyword argument {key!r} in YAML args; valid: {', '.join(accepted)}."
+                    f"{did_you_mean(str(key), accepted)}"
+                )
+        kwargs = dict(zip(cls.yaml_args, positional))
+        duplicated = sorted(set(kwargs) & set(keywords))
+        if duplicated:
+            raise ValueError(f"{cls.__name__}: YAML args give {', '.join(duplicated)} both positionally and by name")
+        return cls(c1, **kwargs, **keywords)
+
+    @property
+    def num_params(self) -> int:
+        """(int): Number of parameter elements, trainable or not."""
+        return sum(p.numel() for p in self.parameters())
+
+    def _settings(self) -> dict[str, Any]:
+        """Return the hyper-parameters shown by `repr`, besides `c1` and `enabled`; overridden by subclasses."""
+        return {}
+
+    def extra_repr(self) -> str:
+        """Return `c1`, the module's settings and `enabled` for `repr`."""
+        items = {"c1": self.c1, **self._settings(), "enabled": self.enabled}
+        return ", ".join(f"{key}={value!r}" for key, value in items.items())

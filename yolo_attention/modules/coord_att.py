@@ -1,0 +1,81 @@
+"""Coordinate attention: direction-aware channel weights from pooling along height and width separately.
+
+Coordinate Attention for Efficient Mobile Network Design — arXiv:2103.02907
+Differs from the paper: nothing; this is the official code's layout (shared 1x1 conv + BatchNorm + h-swish, then
+one 1x1 conv per direction). The shared conv keeps the official code's bias, which BatchNorm makes redundant in
+training; it is kept so official weights load unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .base import AttentionModule, check_int
+from .registry import register_module
+
+__all__ = ["CoordAtt"]
+
+
+@register_module
+class CoordAtt(AttentionModule):
+    """Coordinate attention: `x * a_w * a_h` with a (B, C, H, 1) and a (B, C, 1, W) weight map.
+
+    Attributes:
+        conv1 (nn.Conv2d): Shared c1 -> mip 1x1 conv with bias.
+        bn1 (nn.BatchNorm2d): BatchNorm over the mip channels.
+        act (nn.Hardswish): h-swish activation.
+        conv_h (nn.Conv2d): mip -> c1 1x1 conv producing the height weights.
+        conv_w (nn.Conv2d): mip -> c1 1x1 conv producing the width weights.
+
+    Examples:
+        >>> import torch
+        >>> CoordAtt(64)(torch.randn(2, 64, 12, 20)).shape
+        torch.Size([2, 64, 12, 20])
+    """
+
+    yaml_args = ("reduction",)
+    paper = "Coordinate Attention for Efficient Mobile Network Design — arXiv:2103.02907"
+
+    def __init__(self, c1: int, reduction: int = 32, min_channels: int = 8) -> None:
+        """Initialize CoordAtt.
+
+        Args:
+            c1 (int): Number of input channels.
+            reduction (int): Reduction ratio >= 1 of the shared conv; its width is `max(min_channels, c1 // reduction)`.
+            min_channels (int): Lower bound >= 1 on the shared conv width.
+        """
+        super().__init__(c1)
+        owner = type(self).__name__
+        self.reduction = check_int(owner, "reduction", reduction)
+        self.min_channels = check_int(owner, "min_channels", min_channels)
+        mip = max(self.min_channels, self.c1 // self.reduction)
+        self.conv1 = nn.Conv2d(self.c1, mip, 1, bias=True)
+        self.bn1 = nn.BatchNorm2d(mip)
+        self.act = nn.Hardswish()
+        self.conv_h = nn.Conv2d(mip, self.c1, 1, bias=True)
+        self.conv_w = nn.Conv2d(mip, self.c1, 1, bias=True)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """Weight every row and every column of `x`, per channel.
+
+        Args:
+            x (torch.Tensor): Input of shape (B, C, H, W).
+
+        Returns:
+            (torch.Tensor): Output of the same shape and dtype.
+        """
+        h = x.shape[2]
+        x_h = x.mean(3, keepdim=True)  # (B, C, H, 1)
+        x_w = x.mean(2, keepdim=True).permute(0, 1, 3, 2)  # (B, C, W, 1)
+        y = self.act(self.bn1(self.conv1(torch.cat([x_h, x_w], dim=2))))
+        # The traced height becomes Shape -> Slice in ONNX, so H and W stay dynamic after export.
+        y_h, y_w = y[:, :, :h], y[:, :, h:]
+        a_h = self.conv_h(y_h).sigmoid()
+        a_w = self.conv_w(y_w.permute(0, 1, 3, 2)).sigmoid()
+        return x * a_w * a_h
+
+    def _settings(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "min_channels": self.min_channels}

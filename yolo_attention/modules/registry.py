@@ -1,0 +1,161 @@
+"""Name -> class registry of attention modules, so model YAMLs and third parties can refer to them by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from .suggest import did_you_mean
+
+__all__ = ["MODULES", "add_register_listener", "get_module", "register_module", "remove_register_listener"]
+
+MODULES: dict[str, type[nn.Module]] = {}
+"""Registered modules by name, in registration order. Read it; add to it with `register_module`."""
+
+_LISTENERS: list[Callable[[str, type[nn.Module]], None]] = []
+
+
+def _is_redefinition(old: type, new: type) -> bool:
+    """Tell whether `new` is `old` re-created by re-running its module (importlib.reload, notebook autoreload)."""
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
+
+
+def register_module(
+    cls: type[nn.Module] | None = None, *, name: str | None = None, overwrite: bool = False
+) -> type[nn.Module] | Callable[[type[nn.Module]], type[nn.Module]]:
+    """Register an `nn.Module` subclass under a name usable in model YAMLs.
+
+    Works as a bare decorator (`@register_module`), as a decorator with options
+    (`@register_module(name="MyAtt")`) and as a plain call (`register_module(MyAttention)`). Registering the
+    same class under the same name again is a no-op, so importing a plugin twice is harmless.
+
+    Args:
+        cls (type[nn.Module] | None): The class to register; omit it to get a decorator.
+        name (str | None): Registry name; defaults to the class name. Must be a Python identifier so that it can
+            appear as a module name in a model YAML.
+        overwrite (bool): Replace a different class already registered under `name`.
+
+    Returns:
+        (type[nn.Module] | Callable): The class itself (unchanged), or a decorator when `cls` is omitted.
+
+    Raises:
+        ValueError: If `cls` is not an `nn.Module` subclass, `name` is not an identifier, or `name` is taken by a
+            different class and `overwrite` is False. An exception raised by a listener propagates, and the
+            registration is undone.
+
+    Examples:
+        >>> from torch import nn
+        >>> @register_module(name="DocIdentity")
+        ... class Identity(nn.Identity):
+        ...     pass
+        >>> MODULES["DocIdentity"] is Identity
+        True
+        >>> register_module(Identity, name="DocIdentity") is Identity  # idempotent
+        True
+        >>> del MODULES["DocIdentity"]
+    """
+
+    def _register(module_cls: type[nn.Module]) -> type[nn.Module]:
+        if not (isinstance(module_cls, type) and issubclass(module_cls, nn.Module)):
+            hint = ""
+            if isinstance(module_cls, str):
+                hint = f" To choose a name, write register_module(name={module_cls!r})."
+            raise ValueError(f"register_module expects a torch.nn.Module subclass, got {module_cls!r}.{hint}")
+        key = module_cls.__name__ if name is None else name
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ValueError(f"register_module name must be a Python identifier (e.g. 'MyAttention'), got {key!r}")
+        existing = MODULES.get(key)
+        if existing is module_cls:
+            return module_cls
+        if existing is not None and not overwrite and not _is_redefinition(existing, module_cls):
+            raise ValueError(
+                f"attention module name '{key}' is already registered to "
+                f"{existing.__module__}.{existing.__qualname__}; cannot register "
+                f"{module_cls.__module__}.{module_cls.__qualname__} under it. Pass another name=... or overwrite=True."
+            )
+        MODULES[key] = module_cls
+        try:
+            for listener in list(_LISTENERS):
+                listener(key, module_cls)
+        except Exception:
+            # A listener (e.g. the host integration) rejected the name: leave the registry as it was.
+            if existing is None:
+                del MODULES[key]
+            else:
+                MODULES[key] = existing
+            raise
+        return module_cls
+
+    if cls is None:
+        return _register
+    return _register(cls)
+
+
+def add_register_listener(fn: Callable[[str, type[nn.Module]], None]) -> Callable[[str, type[nn.Module]], None]:
+    """Call `fn(name, cls)` for every registered module now, and for every later registration.
+
+    This is how a host framework (the Ultralytics integration) learns about modules registered by plugins after
+    it was set up.
+
+    Args:
+        fn (Callable[[str, type[nn.Module]], None]): The listener.
+
+    Returns:
+        (Callable[[str, type[nn.Module]], None]): `fn`, so this can be used as a decorator.
+
+    Examples:
+        >>> seen = []
+        >>> listener = add_register_listener(lambda name, cls: seen.append(name))
+        >>> "CBAM" in seen
+        True
+        >>> remove_register_listener(listener)
+    """
+    if not callable(fn):
+        raise ValueError(f"add_register_listener expects a callable fn(name, cls), got {fn!r}")
+    if fn not in _LISTENERS:
+        for key, module_cls in list(MODULES.items()):
+            fn(key, module_cls)
+        _LISTENERS.append(fn)  # only once it accepted every existing module
+    return fn
+
+
+def remove_register_listener(fn: Callable[[str, type[nn.Module]], None]) -> None:
+    """Stop calling a listener added with `add_register_listener`; unknown listeners are ignored.
+
+    Args:
+        fn (Callable[[str, type[nn.Module]], None]): The listener to remove.
+    """
+    if fn in _LISTENERS:
+        _LISTENERS.remove(fn)
+
+
+def get_module(name: str) -> type[nn.Module]:
+    """Look up a registered module class by name: exact match first, then ignoring case.
+
+    Args:
+        name (str): Registry name, e.g. `"CBAM"` or `"cbam"`.
+
+    Returns:
+        (type[nn.Module]): The registered class.
+
+    Raises:
+        ValueError: If no module is registered under `name`; the message lists the known names and suggests the
+            closest one.
+
+    Examples:
+        >>> get_module("eca").__name__
+        'ECA'
+    """
+    if isinstance(name, str):
+        if name in MODULES:
+            return MODULES[name]
+        matches = [key for key in MODULES if key.lower() == name.lower()]
+        if len(matches) == 1:
+            return MODULES[matches[0]]
+        if len(matches) > 1:
+            raise ValueError(
+                f"attention module name {name!r} is ambiguous; it matches {', '.join(matches)} (case differs)"
+            )
+    known = ", ".join(sorted(MODULES, key=str.lower)) or "(none registered)"
+    raise ValueError(f"unknown attention module {name!r}. Known: {known}.{did_you_mean(str(name), MODULES)}")
