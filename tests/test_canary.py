@@ -1,0 +1,108 @@
+"""Canaries: one test per Ultralytics internal that yolo_attention.integration relies on.
+
+If one of these fails after an Ultralytics upgrade, the integration needs a look before the supported range in
+pyproject.toml may be widened. Each test checks the behaviour we rely on, not only that a name exists.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+from ultralytics.data import utils as data_utils
+from ultralytics.nn import tasks
+
+from yolo_attention.integration import INTERNALS
+from yolo_attention.integration.ultralytics_hooks import _ORIGINAL
+
+original_parse_model = _ORIGINAL["parse_model"]
+
+
+class Probe(torch.nn.Module):
+    """Records what parse_model passes to a module it does not know."""
+
+    calls: list = []
+
+    def __init__(self, *args):
+        super().__init__()
+        Probe.calls.append(args)
+
+    def forward(self, x):
+        return x
+
+
+def tiny_cfg(*extra_layers):
+    return {
+        "nc": 2,
+        "backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]], *extra_layers],
+        "head": [[[-1], 1, "Detect", ["nc"]]],
+    }
+
+
+def test_every_internal_has_a_canary():
+    assert set(INTERNALS) == {
+        "ultralytics.nn.tasks.parse_model",
+        "ultralytics.nn.tasks.check_yaml",
+        "ultralytics.data.utils.check_file",
+        "ultralytics.nn.tasks._SafeLoad",
+    }
+
+
+def test_parse_model_resolves_names_in_tasks_namespace_and_passes_unknown_modules_their_args(monkeypatch):
+    monkeypatch.setitem(tasks.__dict__, "Probe", Probe)
+    Probe.calls.clear()
+    layers, _ = original_parse_model(tiny_cfg([-1, 1, "Probe", [7]]), ch=3, verbose=False)
+    assert Probe.calls == [(7,)]  # unchanged YAML args: the channel count is not injected
+    assert isinstance(layers[2], Probe)
+
+
+def test_parse_model_keeps_layer_index_from_and_channels_in_locals():
+    code = original_parse_model.__code__
+    names = code.co_varnames + code.co_cellvars  # names used in parse_model's generator expressions are cells
+    assert {"i", "f", "ch", "args"} <= set(names)
+    assert "globals" in original_parse_model.__code__.co_names  # the module lookup is globals()[m]
+
+
+def test_detection_model_calls_parse_model_through_the_module_global(monkeypatch):
+    seen = []
+
+    def spy(d, ch, verbose=True):
+        seen.append(d["nc"])
+        return original_parse_model(d, ch, verbose)
+
+    monkeypatch.setattr(tasks, "parse_model", spy)
+    tasks.DetectionModel(tiny_cfg(), verbose=False)
+    assert seen == [2]  # so wrapping tasks.parse_model reaches every model build
+
+
+def test_parse_model_restricted_mode_accepts_only_module_classes():
+    source = inspect.getsource(original_parse_model)
+    assert "issubclass(m, torch.nn.Module)" in source  # why the YAML entries are nn.Module subclasses
+
+
+def test_yaml_model_load_looks_up_files_through_tasks_check_yaml():
+    assert "check_yaml" in tasks.yaml_model_load.__code__.co_names
+    assert tasks.guess_model_scale("yolov8s-cbam.yaml") == "s"
+    assert tasks.guess_model_scale("yolov8x-pose-coordatt.yaml") == "x"
+
+
+def test_check_det_dataset_looks_up_files_through_data_utils_check_file(tmp_path):
+    assert "check_file" in data_utils.check_det_dataset.__code__.co_names
+    (tmp_path / "images").mkdir()
+    (tmp_path / "d.yaml").write_text("train: images\nval: images\nnames: {0: a}\n")
+    data = data_utils.check_det_dataset(str(tmp_path / "d.yaml"))
+    assert data["train"] == str(tmp_path / "images")  # no `path:` key -> relative to the YAML's folder
+
+
+def test_safe_load_uses_torch_weights_only_allow_list():
+    assert hasattr(tasks, "_SafeLoad") and tasks._SafeLoad.SUPPORTED
+    assert "add_safe_globals" in inspect.getsource(tasks._SafeLoad.loading)
+    assert "safe_only" in inspect.signature(tasks.torch_safe_load).parameters
+
+
+def test_builtin_names_do_not_shadow_ultralytics_names():
+    """Ultralytics' own CBAM (nn/modules/conv.py) is not the paper's nor in tasks' namespace: ours takes the name."""
+    from yolo_attention.integration.ultralytics_hooks import _ULTRALYTICS_NAMES
+    from yolo_attention.modules import MODULES
+
+    assert not set(MODULES) & _ULTRALYTICS_NAMES

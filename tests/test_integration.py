@@ -1,0 +1,195 @@
+"""Registration with Ultralytics: names in model YAMLs, inferred channels, lookups, errors, checkpoints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from ultralytics import YOLO
+from ultralytics.nn.tasks import DetectionModel
+
+import yolo_attention
+from yolo_attention.integration import LayerBuildError, attention_layer_indices
+from yolo_attention.modules import CBAM, ECA, AttentionModule
+
+
+def user_cfg(*inserted, scale="n"):
+    """A small user YAML dict: a 4-layer backbone, then the given layers, then a Detect head on the last layer."""
+    return {
+        "nc": 3,
+        "scales": {"n": [0.33, 0.25, 1024], "s": [0.33, 0.50, 1024]},
+        "scale": scale,
+        "backbone": [
+            [-1, 1, "Conv", [64, 3, 2]],
+            [-1, 1, "Conv", [128, 3, 2]],
+            [-1, 1, "Conv", [256, 3, 2]],
+            [-1, 1, "Conv", [250, 3, 1]],  # 250 * width is not a power of two: a channel count nobody hard-codes
+            *inserted,
+        ],
+        "head": [[[-1], 1, "Detect", ["nc"]]],
+    }
+
+
+def test_import_is_idempotent_and_registers_every_module():
+    import importlib
+
+    from ultralytics.nn import tasks
+
+    before = tasks.parse_model
+    importlib.reload(yolo_attention)
+    yolo_attention.integration.install()
+    assert tasks.parse_model is before  # not wrapped twice
+    for name in ("CBAM", "ECA", "CoordAtt", "SE", "SAM", "ECASAM"):
+        assert name in yolo_attention.MODULES
+        assert issubclass(tasks.__dict__[name], torch.nn.Module)
+
+
+@pytest.mark.parametrize("scale,expected", [("n", 64), ("s", 128)])
+def test_yaml_layers_get_true_input_channels_at_every_scale(scale, expected):
+    cfg = user_cfg([-1, 1, "CBAM", []], [-1, 1, "ECA", []], [-1, 1, "CBAM", [3]], [2, 1, "SE", []], scale=scale)
+    model = DetectionModel(cfg, verbose=False)
+    layers = model.model
+    assert isinstance(layers[4], CBAM) and layers[4].c1 == make_div(250 * {"n": 0.25, "s": 0.5}[scale])
+    assert isinstance(layers[5], ECA) and layers[5].c1 == layers[4].c1
+    assert layers[6].spatial.conv.kernel_size == (3, 3)  # [3] is CBAM's kernel size, not a channel count
+    assert layers[7].c1 == expected  # `from` = 2 reads layer 2's output channels, not the previous layer's
+    assert attention_layer_indices(model) == [4, 5, 6, 7]
+    assert layers[4].type == "yolo_attention.modules.cbam.CBAM"
+    assert layers[4].np == sum(p.numel() for p in layers[4].parameters()) > 0
+    out = model(torch.zeros(1, 3, 64, 64))
+    assert out is not None
+
+
+def make_div(x, d=8):
+    import math
+
+    return math.ceil(x / d) * d
+
+
+def test_repeated_attention_layer_builds_each_with_channels():
+    model = DetectionModel(user_cfg([-1, 6, "ECA", []]), verbose=False)  # 6 repeats * depth 0.33 -> 2
+    block = model.model[4]
+    assert isinstance(block, torch.nn.Sequential) and all(isinstance(m, ECA) and m.c1 == 64 for m in block)
+    assert len(block) == 2
+
+
+@pytest.mark.parametrize("typo,suggestion", [("CBMA", "CBAM"), ("cbam", "CBAM"), ("Coordatt", "CoordAtt")])
+def test_unknown_module_names_the_layer_and_the_closest_match(typo, suggestion):
+    with pytest.raises(ValueError) as e:
+        DetectionModel(user_cfg([-1, 1, typo, []]), verbose=False)
+    message = str(e.value)
+    assert "layer 4" in message and f"'{typo}'" in message and f"Did you mean '{suggestion}'" in message
+    assert "ECA" in message  # the known attention modules are listed
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [([256], "256"), ([4], "4"), (["big"], "big"), ([7, 16, 3], "at most")],
+)
+def test_bad_module_args_name_layer_module_and_value(args, fragment):
+    with pytest.raises(LayerBuildError) as e:
+        DetectionModel(user_cfg([-1, 1, "CBAM", args]), verbose=False)
+    message = str(e.value)
+    assert message.startswith("layer 4 (CBAM, 64 input channels)") and fragment in message
+
+
+def test_attention_with_several_inputs_is_refused():
+    with pytest.raises(LayerBuildError, match="one input"):
+        DetectionModel(user_cfg([[-1, 2], 1, "ECA", []]), verbose=False)
+
+
+def test_bundled_names_resolve_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = YOLO("yolov8s-eca.yaml")
+    assert attention_layer_indices(model) == [5, 8, 12]
+    assert model.model.yaml["scale"] == "s"
+    from ultralytics.data.utils import check_det_dataset
+
+    data = check_det_dataset("pcb-mini.yaml")
+    assert data["nc"] == 6 and os.path.isdir(data["train"])
+
+
+def test_a_local_file_wins_over_a_bundled_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "yolov8-eca.yaml").write_text(
+        "nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, ECA, []]\nhead:\n  - [[-1], 1, Detect, [nc]]\n"
+    )
+    model = YOLO("yolov8-eca.yaml")
+    assert len(model.model.model) == 3
+
+
+def test_register_module_makes_a_third_party_class_usable_in_yaml():
+    class Doubler(AttentionModule):
+        def attend(self, x):
+            return 2 * x
+
+    yolo_attention.register_module(Doubler)
+    model = DetectionModel(user_cfg([-1, 1, "Doubler", []]), verbose=False)
+    assert isinstance(model.model[4], Doubler) and model.model[4].c1 == 64
+
+
+def test_entry_point_modules_are_registered_on_import(tmp_path):
+    """A package that declares `yolo_attention.modules` entry points is picked up by `import yolo_attention`."""
+    pkg = tmp_path / "thirdparty_attn.py"
+    pkg.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            class Gain(torch.nn.Module):
+                def __init__(self, c1, gain=1.0):
+                    super().__init__()
+                    self.gain = gain
+                def forward(self, x):
+                    return x * self.gain
+            """
+        )
+    )
+    dist = tmp_path / "thirdparty_attn-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-attn\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[yolo_attention.modules]\nGain = thirdparty_attn:Gain\n")
+    code = (
+        "import yolo_attention; from ultralytics.nn.tasks import DetectionModel;"
+        "cfg={'nc':1,'backbone':[[-1,1,'Conv',[8,3,2]],[-1,1,'Gain',[2.0]]],'head':[[[-1],1,'Detect',['nc']]]};"
+        "m=DetectionModel(cfg, verbose=False); print(type(m.model[1]).__name__, m.model[1].gain)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "Gain 2.0"
+
+
+LOAD_SCRIPT = """
+import sys
+from ultralytics import YOLO
+if sys.argv[3] == "1":  # weights-only loading needs the plugin's classes on the allow-list first
+    import yolo_attention
+model = YOLO(sys.argv[1])  # a plain load imports the plugin through the pickled class paths
+from yolo_attention import attention_layer_indices
+print("layers", attention_layer_indices(model))
+results = model.predict(sys.argv[2], imgsz=64, verbose=False)
+print("boxes", len(results[0].boxes))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("safe_load", ["0", "1"])
+def test_checkpoint_loads_in_a_fresh_process(trained_cbam, repo, tmp_path, safe_load):
+    """best.pt of a real training loads with YOLO(...) in a new process, also with ULTRALYTICS_SAFE_LOAD=1."""
+    assert trained_cbam.is_file()
+    image = next((repo / "datasets" / "pcb-mini" / "images" / "val").glob("*.jpg"))
+    env = {**os.environ, "ULTRALYTICS_SAFE_LOAD": safe_load}
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT, str(trained_cbam), str(image), safe_load],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "layers [5, 8, 12]" in out.stdout and "boxes" in out.stdout

@@ -1,0 +1,185 @@
+"""The one module that touches Ultralytics internals: YAML names, channel plumbing, file lookup, safe loading.
+
+Everything here is guarded by a canary test (tests/test_canary.py) that fails loudly when an Ultralytics release
+changes one of the internals listed in `INTERNALS`. Nothing in Ultralytics is edited or copied: names are added to
+`ultralytics.nn.tasks`' namespace and three functions there and in `ultralytics.data.utils` are wrapped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+from ultralytics.data import utils as data_utils
+from ultralytics.nn import tasks
+
+from yolo_attention.modules import MODULES, AttentionModule
+from yolo_attention.modules.suggest import did_you_mean
+from yolo_attention.resources import bundled_model_cfgs, find_bundled
+
+__all__ = ["INTERNALS", "install", "expose_module", "attention_layer_indices", "LayerBuildError"]
+
+# Each internal we rely on, and why. tests/test_canary.py checks every one against the installed Ultralytics.
+INTERNALS = {
+    "ultralytics.nn.tasks.parse_model": "resolves YAML module names through tasks' globals(); locals `ch`, `f`, `i` "
+    "hold the input channels, the `from` index and the layer index while a layer is built",
+    "ultralytics.nn.tasks.check_yaml": "model YAML lookup used by yaml_model_load (wrapped to add model_cfgs/)",
+    "ultralytics.data.utils.check_file": "dataset YAML lookup used by check_det_dataset (wrapped to add datasets/)",
+    "ultralytics.nn.tasks._SafeLoad": "ULTRALYTICS_SAFE_LOAD builds its allow-list on torch's add_safe_globals",
+}
+
+_ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
+
+
+class LayerBuildError(ValueError):
+    """A model YAML layer that names an attention module could not be built."""
+
+
+def _parse_model_code():
+    return _ORIGINAL.get("parse_model", tasks.parse_model).__code__
+
+
+def _layer_being_parsed() -> tuple[int, int | list, list]:
+    """Return (layer index, `from`, channels so far) of the layer parse_model is building right now."""
+    code = _parse_model_code()
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code is not code:  # n > 1 builds inside a generator expression
+        frame = frame.f_back
+    if frame is None:
+        raise RuntimeError(
+            "attention layers named in a model YAML must be built by Ultralytics' parse_model; to build one directly, "
+            "import it from yolo_attention.modules and pass the input channels"
+        )
+    local = frame.f_locals
+    return local["i"], local["f"], local["ch"]
+
+
+def _yaml_entry(name: str, cls: type) -> type:
+    """Return the class parse_model sees under `name`: it builds `cls` with the layer's true input channels.
+
+    parse_model calls a module it does not know with its YAML args unchanged (`CBAM(7)`), so the entry reads the input
+    channels of the layer being built from parse_model and calls `cls(c1, *args)`. The entry is an nn.Module subclass
+    so that restricted (safe) loading accepts it; the object it returns is a plain `cls` instance.
+    """
+
+    def __new__(entry, *args):
+        i, f, ch = _layer_being_parsed()
+        c1 = ch[f]  # check_layer_names made sure `f` is one index
+        try:
+            if hasattr(cls, "from_yaml_args"):
+                return cls.from_yaml_args(c1, list(args))
+            return cls(c1, *args)
+        except (TypeError, ValueError) as e:
+            raise LayerBuildError(f"layer {i} ({name}, {c1} input channels): {e} (YAML args: {list(args)})") from e
+
+    return type(
+        name,
+        (torch.nn.Module,),
+        {"__new__": __new__, "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__},
+    )
+
+
+_ULTRALYTICS_NAMES = frozenset(vars(tasks))  # what tasks' namespace held before the plugin added anything
+
+
+def expose_module(name: str, cls: type) -> None:
+    """Make `name` usable in Ultralytics model YAMLs and `cls` loadable under ULTRALYTICS_SAFE_LOAD."""
+    if name in _ULTRALYTICS_NAMES:
+        raise ValueError(
+            f"'{name}' already names something in Ultralytics' model parser; register it under another name"
+        )
+    tasks.__dict__[name] = _yaml_entry(name, cls)
+    _allow_safe_load(cls)
+
+
+def _allow_safe_load(cls: type) -> None:
+    """Add `cls` and every module class defined beside it in the plugin to torch's weights-only allow-list."""
+    classes = {cls}
+    pending = [AttentionModule]
+    while pending:  # internal parts such as ChannelAttention are pickled too
+        parent = pending.pop()
+        classes.add(parent)
+        pending.extend(parent.__subclasses__())
+    torch.serialization.add_safe_globals(sorted(classes, key=lambda c: f"{c.__module__}.{c.__qualname__}"))
+
+
+def _known_layer_names() -> list[str]:
+    names = [k for k, v in vars(tasks).items() if isinstance(v, type) and issubclass(v, torch.nn.Module)]
+    return list(MODULES) + sorted(set(names) - set(MODULES))
+
+
+def check_layer_names(d: dict) -> None:
+    """Raise a ValueError naming the layer, the unknown module and the closest known name, before parse_model runs."""
+    source = d.get("yaml_file", "the model YAML")
+    for i, layer in enumerate(list(d.get("backbone", [])) + list(d.get("head", []))):
+        if not isinstance(layer, (list, tuple)) or len(layer) != 4:
+            raise ValueError(f"layer {i} in {source} must be [from, repeats, module, args], got {layer!r}")
+        m = layer[2]
+        if not isinstance(m, str):
+            raise ValueError(f"layer {i} in {source}: module must be a name, got {m!r}")
+        if m in MODULES and not isinstance(layer[0], int):
+            raise LayerBuildError(
+                f"layer {i} ({m}): attention takes one input, so `from` must be an int, got {layer[0]}"
+            )
+        if m.startswith(("nn.", "torchvision.ops.")) or m in vars(tasks):
+            continue
+        raise ValueError(
+            f"layer {i} in {source}: unknown module '{m}'. Attention modules: {', '.join(MODULES)}."
+            f"{did_you_mean(m, _known_layer_names())}"
+        )
+
+
+def _parse_model(d, ch, verbose=True):
+    check_layer_names(d)
+    return _ORIGINAL["parse_model"](d, ch, verbose)
+
+
+def _check_yaml(file, suffix=(".yaml", ".yml"), hard=True):
+    found = _ORIGINAL["check_yaml"](file, suffix, hard=False)
+    if found:
+        return found
+    bundled = find_bundled(file)
+    if bundled is not None:
+        return str(bundled)
+    if not hard:
+        return found
+    names = [p.name for p in bundled_model_cfgs()]
+    raise FileNotFoundError(
+        f"model YAML '{file}' not found in the working directory, Ultralytics' configs or yolo-attention's bundled "
+        f"ones ({', '.join(names)}; add a scale letter: yolov8n-cbam.yaml).{did_you_mean(Path(str(file)).name, names)}"
+    )
+
+
+def _check_file(file, suffix="", download=True, download_dir=".", hard=True):
+    bundled = None if Path(str(file)).exists() else find_bundled(file)
+    if bundled is not None and bundled.suffix in (".yaml", ".yml"):
+        return str(bundled)
+    return _ORIGINAL["check_file"](file, suffix=suffix, download=download, download_dir=download_dir, hard=hard)
+
+
+def install() -> None:
+    """Wrap the Ultralytics lookups once; calling it again changes nothing."""
+    for owner, name, wrapper in (
+        (tasks, "parse_model", _parse_model),
+        (tasks, "check_yaml", _check_yaml),
+        (data_utils, "check_file", _check_file),
+    ):
+        if name not in _ORIGINAL:
+            _ORIGINAL[name] = getattr(owner, name)
+            setattr(owner, name, wrapper)
+
+
+def attention_layer_indices(model: torch.nn.Module) -> list[int]:
+    """Return the indices of the attention layers in an Ultralytics model (`YOLO`, `DetectionModel` or its layers).
+
+    Examples:
+        >>> from ultralytics import YOLO
+        >>> attention_layer_indices(YOLO("yolov8n-eca.yaml"))
+        [5, 8, 12]
+    """
+    layers = model
+    while not isinstance(layers, torch.nn.Sequential):  # YOLO -> DetectionModel -> Sequential
+        layers = layers.model
+    registered = tuple(MODULES.values())
+    return [i for i, layer in enumerate(layers) if isinstance(layer, registered)]
