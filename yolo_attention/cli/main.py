@@ -1,0 +1,128 @@
+"""The `yolo-attn` command: list modules and models, train, with Ultralytics' key=value grammar."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from yolo_attention.cli.overrides import parse_overrides, ultralytics_keys
+
+__all__ = ["cli"]
+
+KEY_VALUE_HELP = "Arguments are Ultralytics-style key=value pairs, e.g. `epochs=3 imgsz=320`."
+
+
+class OneLineErrors(click.Group):
+    """A click group that turns the errors a user can cause into one line instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, FileNotFoundError, SyntaxError, KeyError) as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="yolo-attention", prog_name="yolo-attn")
+def cli():
+    r"""Attention modules for Ultralytics YOLOv8: CBAM, ECA, CoordAtt, SE, ECA-SAM.
+
+    \b
+    yolo-attn modules                      list the attention modules
+    yolo-attn models                       list the bundled model YAMLs
+    yolo-attn train [key=value ...]        train (defaults: yolov8n-cbam.yaml on pcb-mini.yaml)
+    """
+    import yolo_attention  # noqa: F401  registers the modules with Ultralytics
+
+
+@cli.command()
+@click.option("--channels", default="64,128,256", show_default=True, help="Channel counts to report parameters at.")
+def modules(channels):
+    """List the registered attention modules: name, paper, parameters."""
+    from yolo_attention.modules import MODULES
+
+    counts = [int(c) for c in channels.split(",")]
+    header = f"{'module':<10}" + "".join(f"{'params@' + str(c):>12}" for c in counts) + "  paper"
+    click.echo(header)
+    for name, cls in MODULES.items():
+        params = [sum(p.numel() for p in cls(c).parameters()) for c in counts]
+        paper = getattr(cls, "paper", "") or (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{name:<10}" + "".join(f"{p:>12,}" for p in params) + f"  {paper}")
+
+
+@cli.command()
+@click.option("--scale", default="n", show_default=True, type=click.Choice(list("nsmlx")), help="Model scale.")
+def models(scale):
+    """List the bundled model YAMLs with parameters and GFLOPs (imgsz 640) at one scale."""
+    from ultralytics import YOLO
+
+    from yolo_attention.resources import bundled_model_cfgs
+
+    click.echo(f"{'model':<28}{'layers':>8}{'params':>12}{'vs base':>10}{'GFLOPs':>9}")
+    baselines = {}
+    for path in bundled_model_cfgs():
+        name = path.name.replace("yolov8", f"yolov8{scale}", 1)
+        task = "pose" if "-pose" in name else "detect"
+        if task not in baselines:
+            base_name = f"yolov8{scale}{'-pose' if task == 'pose' else ''}.yaml"
+            baselines[task] = YOLO(base_name, verbose=False).info(verbose=False)
+            layers, params, _, flops = baselines[task]
+            click.echo(f"{base_name + ' (baseline)':<28}{layers:>8}{params:>12,}{'':>10}{flops:>9.1f}")
+        layers, params, _, flops = YOLO(name, verbose=False).info(verbose=False)
+        click.echo(f"{name:<28}{layers:>8}{params:>12,}{params - baselines[task][1]:>+10,}{flops:>9.1f}")
+
+
+TRAIN_DEFAULTS = {
+    "model": "yolov8n-cbam.yaml",
+    "data": "pcb-mini.yaml",
+    "epochs": 10,
+    "imgsz": 320,
+    "batch": 8,
+    "project": "runs/train",
+}
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+def train(overrides):
+    r"""Train an attention model. KEY=VALUE pairs as for `yolo train`.
+
+    \b
+    Defaults: model=yolov8n-cbam.yaml data=pcb-mini.yaml epochs=10 imgsz=320 batch=8 project=runs/train
+    (the bundled mini PCB dataset: about a minute on a laptop CPU).
+    """
+    from ultralytics import YOLO
+
+    args = {**TRAIN_DEFAULTS, **parse_overrides(overrides, ultralytics_keys())}
+    model = YOLO(args.pop("model"))
+    model.train(**args)
+
+
+@cli.group()
+def convert():
+    """Convert public datasets to YOLO format."""
+
+
+@convert.command(context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+def deeppcb(overrides):
+    """DeepPCB release -> YOLO dataset: src=<PCBData folder> out=<dir> [templates=True].
+
+    Splits follow trainval.txt and test.txt; images, labels and data.yaml are written under out.
+    """
+    from yolo_attention.data import convert_deeppcb
+
+    args = parse_overrides(overrides, {"src", "out", "templates"})
+    missing = [k for k in ("src", "out") if k not in args]
+    if missing:
+        raise click.UsageError(f"missing {' and '.join(k + '=...' for k in missing)}")
+    report = convert_deeppcb(str(args["src"]), str(args["out"]), templates=bool(args.get("templates", False)))
+    click.echo(report.summary())
+    click.echo(f"data YAML: {report.out / 'data.yaml'}")
+
+
+if __name__ == "__main__":
+    cli()
