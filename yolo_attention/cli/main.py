@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -53,26 +54,31 @@ def modules(channels):
         click.echo(f"{name:<10}" + "".join(f"{p:>12,}" for p in params) + f"  {paper}")
 
 
+def _model_summary(name: str) -> tuple[int, int, float]:
+    """Return (layers, parameters, GFLOPs at imgsz 640) of a model YAML, as Ultralytics' model summary counts them."""
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    model = YOLO(name, verbose=False).model
+    return len(model.model), sum(p.numel() for p in model.parameters()), get_flops(model, imgsz=640)
+
+
 @cli.command()
 @click.option("--scale", default="n", show_default=True, type=click.Choice(list("nsmlx")), help="Model scale.")
 def models(scale):
-    """List the bundled model YAMLs with parameters and GFLOPs (imgsz 640) at one scale."""
-    from ultralytics import YOLO
-
+    """List the bundled model YAMLs with layers, parameters and GFLOPs (imgsz 640) at one scale."""
     from yolo_attention.resources import bundled_model_cfgs
 
     click.echo(f"{'model':<28}{'layers':>8}{'params':>12}{'vs base':>10}{'GFLOPs':>9}")
     baselines = {}
-    for path in bundled_model_cfgs():
+    for path in sorted(bundled_model_cfgs(), key=lambda p: ("-pose" in p.name, p.name)):
         name = path.name.replace("yolov8", f"yolov8{scale}", 1)
-        task = "pose" if "-pose" in name else "detect"
-        if task not in baselines:
-            base_name = f"yolov8{scale}{'-pose' if task == 'pose' else ''}.yaml"
-            baselines[task] = YOLO(base_name, verbose=False).info(verbose=False)
-            layers, params, _, flops = baselines[task]
-            click.echo(f"{base_name + ' (baseline)':<28}{layers:>8}{params:>12,}{'':>10}{flops:>9.1f}")
-        layers, params, _, flops = YOLO(name, verbose=False).info(verbose=False)
-        click.echo(f"{name:<28}{layers:>8}{params:>12,}{params - baselines[task][1]:>+10,}{flops:>9.1f}")
+        base_name = f"yolov8{scale}{'-pose' if '-pose' in name else ''}.yaml"
+        if base_name not in baselines:
+            baselines[base_name] = layers, params, flops = _model_summary(base_name)
+            click.echo(f"{base_name:<28}{layers:>8}{params:>12,}{'':>10}{flops:>9.2f}")
+        layers, params, flops = _model_summary(name)
+        click.echo(f"{name:<28}{layers:>8}{params:>12,}{params - baselines[base_name][1]:>+10,}{flops:>9.2f}")
 
 
 TRAIN_DEFAULTS = {
@@ -97,6 +103,8 @@ def train(overrides):
     from ultralytics import YOLO
 
     args = {**TRAIN_DEFAULTS, **parse_overrides(overrides, ultralytics_keys())}
+    # Ultralytics puts a relative project under its own settings' runs_dir; the CLI means the current folder.
+    args["project"] = str(Path(args["project"]).resolve())
     model = YOLO(args.pop("model"))
     model.train(**args)
 
