@@ -45,6 +45,8 @@ def test_every_internal_has_a_canary():
         "ultralytics.nn.tasks.check_yaml",
         "ultralytics.data.utils.check_file",
         "ultralytics.nn.tasks._SafeLoad",
+        "ultralytics.nn.tasks.BaseModel.load",
+        "layer attributes .f .i .type",
     }
 
 
@@ -106,3 +108,26 @@ def test_builtin_names_do_not_shadow_ultralytics_names():
     from yolo_attention.modules import MODULES
 
     assert not set(MODULES) & _ULTRALYTICS_NAMES
+
+
+def test_every_weight_transfer_goes_through_base_model_load():
+    """YOLO.load and the trainer's get_model both call model.load(weights); no task model overrides it."""
+    from ultralytics.engine.model import Model
+    from ultralytics.models.yolo.detect.train import DetectionTrainer
+
+    assert "load" in Model.load.__code__.co_names
+    assert "load" in DetectionTrainer.get_model.__code__.co_names
+    for cls in (tasks.DetectionModel, tasks.PoseModel, tasks.SegmentationModel):
+        assert "load" not in vars(cls)
+    original = _ORIGINAL["load"]
+    assert list(inspect.signature(original).parameters) == ["self", "weights", "verbose"]
+    # Ultralytics' own loader takes a module whose .model is a layer list, matching keys and shapes
+    source, dest = tasks.DetectionModel(tiny_cfg(), verbose=False), tasks.DetectionModel(tiny_cfg(), verbose=False)
+    original(dest, source, verbose=False)
+    assert all(torch.equal(v, dest.state_dict()[k]) for k, v in source.state_dict().items())
+
+
+def test_parse_model_tags_layers_with_from_index_and_type():
+    layers, _ = original_parse_model(tiny_cfg(), ch=3, verbose=False)
+    assert [(m.i, m.f) for m in layers] == [(0, -1), (1, -1), (2, [-1])]
+    assert layers[0].type == "ultralytics.nn.modules.conv.Conv"

@@ -72,3 +72,34 @@ def test_train_writes_weights_and_results_under_runs(run, tmp_path, monkeypatch)
     save_dir = tmp_path / "runs" / "train" / "train"
     assert (save_dir / "weights" / "best.pt").is_file()
     assert (save_dir / "results.csv").read_text().count("\n") == 2  # header + one epoch
+
+
+@pytest.mark.slow
+def test_train_inserts_attention_into_a_pretrained_baseline(run, tmp_path, monkeypatch, pretrained_baseline):
+    """attn= where= on a baseline checkpoint: the generated YAML is saved beside the run, the weights carry over."""
+    import torch
+    from ultralytics.nn.tasks import load_checkpoint
+
+    monkeypatch.chdir(tmp_path)
+    result = run(
+        "train",
+        f"model={pretrained_baseline}",
+        "attn=eca",
+        "where=neck",
+        "epochs=1",
+        "imgsz=64",
+        "workers=0",
+        "plots=False",
+        "val=False",
+        "freeze=[0,1,2,3,4,5,6,7,8,9]",
+        "optimizer=SGD",
+        "lr0=0.01",
+        "warmup_epochs=0",
+    )
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "runs" / "train" / "yolov8n-eca-neck.yaml"
+    assert saved.is_file()
+    trained, _ = load_checkpoint(tmp_path / "runs" / "train" / "train" / "weights" / "last.pt")
+    source, _ = load_checkpoint(pretrained_baseline)
+    assert [i for i, m in enumerate(trained.model) if type(m).__name__ == "ECA"] == [16, 20, 24]
+    assert torch.equal(trained.model[0].conv.weight, source.model[0].conv.weight)  # frozen and transferred

@@ -12,12 +12,27 @@ from __future__ import annotations
 import logging
 from importlib import metadata
 
+from yolo_attention.correspondence import LayerMap, correspond, layer_map
+from yolo_attention.insertion import insert
 from yolo_attention.integration import attention_layer_indices, expose_module, install
 from yolo_attention.modules import MODULES, get_module, set_attention
 from yolo_attention.modules.registry import add_register_listener
 from yolo_attention.modules.registry import register_module as _register_module
+from yolo_attention.transfer import transfer_weights
 
-__all__ = ["__version__", "MODULES", "attention_layer_indices", "get_module", "register_module", "set_attention"]
+__all__ = [
+    "__version__",
+    "MODULES",
+    "LayerMap",
+    "attention_layer_indices",
+    "correspond",
+    "get_module",
+    "insert",
+    "layer_map",
+    "register_module",
+    "set_attention",
+    "transfer_weights",
+]
 
 try:
     __version__ = metadata.version("yolo-attention")

@@ -29,12 +29,13 @@ class OneLineErrors(click.Group):
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="yolo-attention", prog_name="yolo-attn")
 def cli():
-    r"""Attention modules for Ultralytics YOLOv8: CBAM, ECA, CoordAtt, SE, ECA-SAM.
+    """Attention modules for Ultralytics YOLOv8: CBAM, ECA, CoordAtt, SE, ECA-SAM.
 
     \b
     yolo-attn modules                      list the attention modules
     yolo-attn models                       list the bundled model YAMLs
     yolo-attn train [key=value ...]        train (defaults: yolov8n-cbam.yaml on pcb-mini.yaml)
+    yolo-attn convert deeppcb src= out=    DeepPCB release -> YOLO dataset
     """
     import yolo_attention  # noqa: F401  registers the modules with Ultralytics
 
@@ -89,24 +90,40 @@ TRAIN_DEFAULTS = {
     "batch": 8,
     "project": "runs/train",
 }
+PLACEMENT_KEYS = {"attn", "where", "attn_init"}
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 def train(overrides):
-    r"""Train an attention model. KEY=VALUE pairs as for `yolo train`.
+    """Train an attention model. KEY=VALUE pairs as for `yolo train`, plus attention placement.
 
     \b
     Defaults: model=yolov8n-cbam.yaml data=pcb-mini.yaml epochs=10 imgsz=320 batch=8 project=runs/train
     (the bundled mini PCB dataset: about a minute on a laptop CPU).
+
+    \b
+    pretrained=yolov8n.pt     transfer a baseline checkpoint layer by layer into the attention model
+    attn=cbam where=backbone  insert attention into model= (a baseline .pt or YAML); where: backbone, neck
+                              or layer indices such as 4,6,9; the generated YAML is saved in project=
+    attn_init=paper           start new attention layers as in the papers (default identity: a zero gate
+                              keeps the pretrained predictions unchanged until training opens it)
     """
     from ultralytics import YOLO
 
-    args = {**TRAIN_DEFAULTS, **parse_overrides(overrides, ultralytics_keys())}
+    from yolo_attention.insertion import insert
+    from yolo_attention.transfer import transfer_options
+
+    args = {**TRAIN_DEFAULTS, **parse_overrides(overrides, ultralytics_keys() | PLACEMENT_KEYS)}
+    attn, where, attn_init = args.pop("attn", None), args.pop("where", "backbone"), args.pop("attn_init", None)
     # Ultralytics puts a relative project under its own settings' runs_dir; the CLI means the current folder.
     args["project"] = str(Path(args["project"]).resolve())
-    model = YOLO(args.pop("model"))
-    model.train(**args)
+    with transfer_options(attn_init=attn_init):
+        if attn:
+            model = insert(args.pop("model"), str(attn), where=where, attn_init=attn_init, save_dir=args["project"])
+        else:
+            model = YOLO(args.pop("model"))
+        model.train(**args)
 
 
 @cli.group()

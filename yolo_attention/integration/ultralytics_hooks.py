@@ -18,7 +18,7 @@ from yolo_attention.modules import MODULES, AttentionModule
 from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_model_cfgs, find_bundled
 
-__all__ = ["INTERNALS", "install", "expose_module", "attention_layer_indices", "LayerBuildError"]
+__all__ = ["INTERNALS", "install", "expose_module", "attention_layer_indices", "original_load", "LayerBuildError"]
 
 # Each internal we rely on, and why. tests/test_canary.py checks every one against the installed Ultralytics.
 INTERNALS = {
@@ -27,6 +27,9 @@ INTERNALS = {
     "ultralytics.nn.tasks.check_yaml": "model YAML lookup used by yaml_model_load (wrapped to add model_cfgs/)",
     "ultralytics.data.utils.check_file": "dataset YAML lookup used by check_det_dataset (wrapped to add datasets/)",
     "ultralytics.nn.tasks._SafeLoad": "ULTRALYTICS_SAFE_LOAD builds its allow-list on torch's add_safe_globals",
+    "ultralytics.nn.tasks.BaseModel.load": "every weight transfer (YOLO.load, trainer get_model with pretrained=) "
+    "goes through it; wrapped to place source layers by correspondence before Ultralytics' key matching",
+    "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
 }
 
 _ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
@@ -158,12 +161,24 @@ def _check_file(file, suffix="", download=True, download_dir=".", hard=True):
     return _ORIGINAL["check_file"](file, suffix=suffix, download=download, download_dir=download_dir, hard=hard)
 
 
+def original_load(model, weights, verbose=True):
+    """Ultralytics' own `BaseModel.load`: key-and-shape matching with its class-name and head handling."""
+    return _ORIGINAL["load"](model, weights, verbose=verbose)
+
+
+def _load(self, weights, verbose=True):
+    from yolo_attention.transfer import load_into
+
+    load_into(self, weights, verbose=verbose)
+
+
 def install() -> None:
     """Wrap the Ultralytics lookups once; calling it again changes nothing."""
     for owner, name, wrapper in (
         (tasks, "parse_model", _parse_model),
         (tasks, "check_yaml", _check_yaml),
         (data_utils, "check_file", _check_file),
+        (tasks.BaseModel, "load", _load),
     ):
         if name not in _ORIGINAL:
             _ORIGINAL[name] = getattr(owner, name)

@@ -85,9 +85,12 @@ class AttentionModule(nn.Module):
         super().__init__()
         self.c1 = int(c1)
         self.enabled = True
+        self.register_parameter("residual_gate", None)  # see enable_residual_gate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the attention, or return `x` itself when disabled.
+
+        With a residual gate `a` (see `enable_residual_gate`) the output is `x + a * (attend(x) - x)`.
 
         Args:
             x (torch.Tensor): Input of shape (B, c1, H, W).
@@ -95,7 +98,39 @@ class AttentionModule(nn.Module):
         Returns:
             (torch.Tensor): Output of the same shape and dtype as `x`.
         """
-        return x if not self.enabled else self.attend(x)
+        if not self.enabled:
+            return x
+        y = self.attend(x)
+        if self.residual_gate is None:
+            return y
+        return x + self.residual_gate.to(x.dtype) * (y - x)
+
+    def enable_residual_gate(self, value: float = 0.0) -> AttentionModule:
+        """Blend the attention in through a learnable scalar gate `a`: `x + a * (attend(x) - x)`.
+
+        At `a = 0` the layer is an exact identity that still learns: the gradient reaching `a` is
+        `sum(dL/dy * (attend(x) - x))`, so training opens the gate as far as the attention helps. This is how a new
+        attention layer is inserted into a pretrained model without changing its predictions (ReZero / LayerScale
+        style zero initialisation; not part of the attention papers). The gate is a parameter, so it is saved and
+        transferred with the weights.
+
+        Args:
+            value (float): Initial gate value; 0 is an exact identity, 1 the plain attention.
+
+        Returns:
+            (AttentionModule): self.
+
+        Examples:
+            >>> import torch
+            >>> from yolo_attention.modules import CBAM
+            >>> x = torch.randn(2, 16, 8, 8)
+            >>> torch.equal(CBAM(16).enable_residual_gate(0.0)(x), x)
+            True
+        """
+        reference = next(self.parameters(), None)
+        kwargs = {"dtype": reference.dtype, "device": reference.device} if reference is not None else {}
+        self.residual_gate = nn.Parameter(torch.full((), float(value), **kwargs))
+        return self
 
     def attend(self, x: torch.Tensor) -> torch.Tensor:
         """Compute the attended output; implemented by subclasses.

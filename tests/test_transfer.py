@@ -1,0 +1,211 @@
+"""Pretrained weights into attention models: layer-aligned transfer, identity-safe insertion, one-line placement."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import yaml
+from ultralytics import YOLO
+from ultralytics.nn.tasks import load_checkpoint
+
+import yolo_attention
+from yolo_attention import correspond, layer_map, transfer_weights
+from yolo_attention.integration.ultralytics_hooks import original_load
+from yolo_attention.training import freeze_indices, keep_frozen_exact
+
+VARIANTS = ["cbam", "eca", "coordatt", "se", "ecasam"]
+
+
+@pytest.fixture(scope="module")
+def pcb_cfgs(tmp_path_factory):
+    """The bundled model YAMLs with nc: 6, the class count of the pcb-mini baseline (as a user's own YAML would be)."""
+    from yolo_attention.resources import bundled_model_cfgs
+
+    folder = tmp_path_factory.mktemp("cfgs")
+    for path in bundled_model_cfgs():
+        cfg = yaml.safe_load(path.read_text())
+        cfg["nc"] = 6
+        (folder / path.name).write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+    def get(variant, scale="n"):
+        return str(folder / f"yolov8{scale}-{variant}.yaml")
+
+    return get
+
+
+def raw_outputs(model, batch):
+    task_model = model.model if hasattr(model, "ckpt") else model
+    task_model.eval()
+    with torch.no_grad():
+        out = task_model(batch)
+    return out[0] if isinstance(out, (list, tuple)) else out
+
+
+def source_state(path):
+    model, _ = load_checkpoint(path)
+    return model, model.float().state_dict()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_baseline_tensor_lands_in_its_corresponding_layer(variant, pretrained_baseline, pcb_batch, pcb_cfgs):
+    source, state = source_state(pretrained_baseline)
+    model = YOLO(pcb_cfgs(variant))
+    report = transfer_weights(model, str(pretrained_baseline))
+    assert report.corresponded and report.transferred == report.total == len(state)
+    assert report.new_attention > 0 and report.attn_init == "identity"
+    assert "(all baseline layers)" in report.message() and "attention tensors new" in report.message()
+
+    mapping = correspond(source, model.model).to_source()
+    back = {s: d for d, s in mapping.items()}
+    dst = model.model.state_dict()
+    for key, value in state.items():
+        _, index, rest = key.split(".", 2)
+        assert torch.equal(dst[f"model.{back[int(index)]}.{rest}"], value), key
+
+    # identity-safe: the attention model computes exactly what the baseline computes
+    diff = (raw_outputs(model, pcb_batch) - raw_outputs(source, pcb_batch)).abs().max()
+    assert diff < 1e-5
+
+
+@pytest.mark.parametrize("variant", ["cbam", "coordatt"])
+def test_paper_init_keeps_the_baseline_weights_but_changes_the_outputs(
+    variant, pretrained_baseline, pcb_batch, pcb_cfgs
+):
+    source, _ = source_state(pretrained_baseline)
+    model = YOLO(pcb_cfgs(variant))
+    report = transfer_weights(model, str(pretrained_baseline), attn_init="paper")
+    assert report.transferred == report.total and report.attn_init == "paper"
+    assert all(model.model.model[i].residual_gate is None for i in layer_map(model).attention)
+    diff = (raw_outputs(model, pcb_batch) - raw_outputs(source, pcb_batch)).abs().max()
+    assert diff > 1e-3
+
+
+def test_ultralytics_key_matching_alone_loses_most_of_the_model(pretrained_baseline):
+    """The problem this solves (Ultralytics issue #1406), measured: key matching skips everything after layer 4."""
+    source, state = source_state(pretrained_baseline)
+    plain = YOLO("yolov8n-cbam.yaml").model
+    before = {k: v.clone() for k, v in plain.state_dict().items()}
+    original_load(plain, source, verbose=False)
+    after = plain.state_dict()
+    landed = sum(k in after and torch.equal(after[k], v) and not torch.equal(before[k], v) for k, v in state.items())
+    assert landed < len(state) // 2
+
+
+def test_yolo_load_and_a_mismatched_architecture_fall_back_with_a_clear_report(pretrained_baseline):
+    model = YOLO("yolov8n-p2.yaml")
+    report = transfer_weights(model, str(pretrained_baseline))
+    assert not report.corresponded and report.transferred < report.total
+    assert "do not correspond" in report.message() and "not transferred: layer" in report.message()
+    assert report.missing_layers
+
+
+def test_yolo_load_goes_through_the_plugin_and_keeps_weights_for_train(pretrained_baseline, pcb_batch, pcb_cfgs):
+    source, _ = source_state(pretrained_baseline)
+    model = YOLO(pcb_cfgs("eca")).load(str(pretrained_baseline))
+    assert model.ckpt is not None  # Ultralytics' train() then starts from these weights
+    assert all(model.model.model[i].residual_gate is not None for i in (5, 8, 12))
+    assert (raw_outputs(model, pcb_batch) - raw_outputs(source, pcb_batch)).abs().max() < 1e-5
+
+
+def test_another_class_count_transfers_all_but_the_class_logits(pretrained_baseline):
+    model = YOLO("yolov8n-cbam.yaml")  # nc=80, the baseline has 6 classes
+    report = transfer_weights(model, str(pretrained_baseline))
+    assert report.corresponded and list(report.missing_layers) == [25]
+    assert report.total - report.transferred <= 6  # the three final cls convs: weight and bias
+
+
+def test_layer_map_knows_roles_and_source_indices():
+    source, model = YOLO("yolov8n.yaml"), YOLO("yolov8n-coordatt.yaml")
+    mapped = correspond(source, model)
+    assert mapped.attention == [5, 8, 12]
+    assert mapped.backbone == [0, 1, 2, 3, 4, 6, 7, 9, 10, 11]
+    assert mapped.neck == list(range(13, 25)) and mapped.head == [25]
+    assert mapped.to_source()[13] == 10 and mapped.to_source()[25] == 22
+    assert freeze_indices(model, "backbone") == mapped.backbone
+    assert not set(freeze_indices(model, "backbone")) & set(mapped.attention)
+    with pytest.raises(ValueError, match="out of range"):
+        freeze_indices(model, [0, 26])
+
+
+@pytest.mark.parametrize(
+    "where,expected",
+    [("backbone", [5, 8, 12]), ("neck", [16, 20, 24]), ("4,6", [5, 8]), ([15], [16])],
+)
+def test_insert_places_attention_and_saves_a_rebuildable_yaml(
+    where, expected, pretrained_baseline, pcb_batch, tmp_path
+):
+    source, _ = source_state(pretrained_baseline)
+    model = yolo_attention.insert(str(pretrained_baseline), "cbam", where=where, save_dir=tmp_path)
+    assert yolo_attention.attention_layer_indices(model) == expected
+    assert (raw_outputs(model, pcb_batch) - raw_outputs(source, pcb_batch)).abs().max() < 1e-5
+    saved = next(tmp_path.glob("*.yaml"))
+    assert saved.name.startswith("yolov8n-cbam-") and yaml.safe_load(saved.read_text())["attention"]["module"] == "CBAM"
+    rebuilt = YOLO(str(saved))
+    assert [type(m).__name__ for m in rebuilt.model.model] == [type(m).__name__ for m in model.model.model]
+
+
+def test_insert_from_the_bundled_layout_matches_the_bundled_model(tmp_path):
+    inserted = yolo_attention.insert("yolov8s.yaml", "ECA", where="backbone", save_dir=tmp_path)
+    bundled = YOLO("yolov8s-eca.yaml")
+    assert [m.f for m in inserted.model.model] == [m.f for m in bundled.model.model]
+    assert inserted.model.yaml["scale"] == "s"
+
+
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"module": "cbma"}, "Did you mean 'CBAM'"),
+        ({"module": "cbam", "where": "middle"}, "backbone, neck"),
+        ({"module": "cbam", "where": [30]}, "0..21"),
+        ({"module": "cbam", "attn_init": "zeros"}, "identity, paper"),
+    ],
+)
+def test_insert_bad_input(kwargs, fragment, tmp_path):
+    with pytest.raises(ValueError, match=fragment):
+        yolo_attention.insert("yolov8n.yaml", save_dir=tmp_path, **kwargs)
+
+
+@pytest.mark.slow
+def test_identity_transfer_predicts_as_the_baseline_and_frozen_training_keeps_frozen_tensors(
+    pretrained_baseline, tmp_path, pcb_cfgs, repo
+):
+    """Train one epoch from transferred weights with the backbone frozen: frozen tensors bit-identical in last.pt."""
+    baseline = YOLO(str(pretrained_baseline))
+    model = YOLO(pcb_cfgs("cbam")).load(str(pretrained_baseline))
+    images = sorted((repo / "datasets" / "pcb-mini" / "images" / "val").glob("*.jpg"))[:2]
+    for image in images:  # identical predictions, down to the lowest-confidence box
+        a, b = (m.predict(image, imgsz=64, conf=0.0, verbose=False)[0].boxes.data for m in (baseline, model))
+        assert len(a) > 0 and torch.equal(a, b)
+
+    args = {"data": "pcb-mini.yaml", "imgsz": 64, "batch": 8, "workers": 0, "plots": False, "verbose": False}
+    frozen = freeze_indices(model, "backbone")
+    for event, fn in keep_frozen_exact().items():
+        model.add_callback(event, fn)
+    model.train(
+        **args,
+        epochs=1,
+        freeze=frozen,
+        optimizer="AdamW",
+        lr0=0.01,
+        warmup_epochs=0,
+        project=str(tmp_path),
+        name="t",
+        val=False,
+    )
+    report = yolo_attention.transfer._LAST_REPORT.get()
+    assert report.transferred == report.total  # the trainer's rebuild went through the plugin too
+
+    trained, _ = load_checkpoint(tmp_path / "t" / "weights" / "last.pt")
+    source, _ = load_checkpoint(pretrained_baseline)
+    mapping = correspond(source, trained).to_source()
+    src_state, dst_state = source.state_dict(), trained.state_dict()
+    checked = 0
+    for d in frozen:
+        for key, value in dst_state.items():
+            if key.startswith(f"model.{d}."):
+                src_key = f"model.{mapping[d]}.{key.split('.', 2)[2]}"
+                assert torch.equal(value, src_state[src_key]), key  # bit for bit, BatchNorm statistics included
+                checked += 1
+    assert checked > 100
+    gates = [trained.model[i].residual_gate.item() for i in (5, 8, 12)]
+    assert all(g != 0.0 for g in gates)  # the attention layers trained

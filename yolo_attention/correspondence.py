@@ -1,0 +1,153 @@
+"""Which layers of a model are attention and which are original, and how they map onto a source model's layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from yolo_attention.modules import MODULES
+
+__all__ = ["LayerMap", "layer_map", "correspond", "layers_of"]
+
+
+def layers_of(model) -> torch.nn.Sequential:
+    """Return the layer list of a `YOLO`, a `DetectionModel` (or pose model) or the list itself."""
+    layers = model
+    while not isinstance(layers, torch.nn.Sequential):
+        if not hasattr(layers, "model"):
+            raise ValueError(f"expected an Ultralytics model, got {type(model).__name__}")
+        layers = layers.model
+    return layers
+
+
+def _task_model(model) -> torch.nn.Module:
+    """Return the `DetectionModel`-like module (the one with `.yaml`) of a `YOLO` or the model itself."""
+    return model.model if not hasattr(model, "yaml") and hasattr(model, "model") else model
+
+
+def is_attention(layer: torch.nn.Module) -> bool:
+    """Whether a layer (or a repeated block of layers) is an attention layer."""
+    registered = tuple(MODULES.values())
+    if isinstance(layer, torch.nn.Sequential):
+        return len(layer) > 0 and all(isinstance(m, registered) for m in layer)
+    return isinstance(layer, registered)
+
+
+@dataclass
+class LayerMap:
+    """The layer bookkeeping of a model built with attention layers inserted into a baseline.
+
+    Attributes:
+        attention (list[int]): Indices of the attention layers.
+        original (list[int]): `original[k]` is the index, in this model, of the baseline's layer `k`.
+        backbone (list[int]): Indices of original layers in the YAML's backbone section (never attention).
+        neck (list[int]): Indices of original layers in the head section except the output layer.
+        head (list[int]): Index of the output layer (Detect, Pose, ...).
+        source (list[int]): For models mapped onto a source model: the source index of each `original` entry.
+        attention_source (dict[int, int]): For models mapped onto a source model: the source index of each
+            attention layer that the source has too.
+    """
+
+    attention: list[int]
+    original: list[int]
+    backbone: list[int]
+    neck: list[int]
+    head: list[int]
+    source: list[int] = field(default_factory=list)
+    attention_source: dict[int, int] = field(default_factory=dict)
+
+    def to_source(self) -> dict[int, int]:
+        """Return {index in this model: index in the source model} for every layer that has a source."""
+        return {**dict(zip(self.original, self.source or range(len(self.original)))), **self.attention_source}
+
+
+def layer_map(model) -> LayerMap:
+    """Return the attention / original / backbone / neck / head split of an Ultralytics model.
+
+    Examples:
+        >>> import yolo_attention
+        >>> from ultralytics import YOLO
+        >>> m = layer_map(YOLO("yolov8n-cbam.yaml"))
+        >>> m.attention, m.backbone[-1], m.head
+        ([5, 8, 12], 11, [25])
+    """
+    layers = layers_of(model)
+    task_model = _task_model(model)
+    n_backbone = len(getattr(task_model, "yaml", {}).get("backbone", [])) or len(layers)
+    attention = [i for i, layer in enumerate(layers) if is_attention(layer)]
+    original = [i for i in range(len(layers)) if i not in set(attention)]
+    return LayerMap(
+        attention=attention,
+        original=original,
+        backbone=[i for i in original if i < n_backbone],
+        neck=[i for i in original if n_backbone <= i < len(layers) - 1],
+        head=[len(layers) - 1],
+    )
+
+
+def _inputs(layer, i: int) -> list[int]:
+    f = layer.f
+    return [i + x if x < 0 else x for x in (f if isinstance(f, list) else [f])]
+
+
+def _type(layer) -> str:
+    return getattr(layer, "type", None) or type(layer).__name__
+
+
+def _keys(model) -> tuple[list, dict]:
+    """Name every layer by its place in the baseline, and resolve each original layer's inputs to those names.
+
+    Original layer k is ("layer", k); an attention layer is ("attention", k, depth, type): the depth-th attention
+    layer reading (through other attention layers) original layer k.
+    """
+    layers, mapped = layers_of(model), layer_map(model)
+    position = {j: k for k, j in enumerate(mapped.original)}
+    attention = set(mapped.attention)
+    keys, anchors = [], {}
+    for i, layer in enumerate(layers):
+        if i in attention:
+            source = _inputs(layer, i)[0]
+            anchor, depth = anchors.get(source, (position.get(source, source), 0))
+            anchors[i] = (anchor, depth + 1)
+            keys.append(("attention", anchor, depth + 1, _type(layer)))
+        else:
+            keys.append(("layer", position[i]))
+
+    def resolve(j: int):
+        return ("input",) if j < 0 else ("layer", anchors[j][0]) if j in anchors else keys[j]
+
+    inputs = {i: [resolve(j) for j in _inputs(layer, i)] for i, layer in enumerate(layers) if i not in attention}
+    return keys, inputs
+
+
+def correspond(source, destination) -> LayerMap | None:
+    """Map `source`'s layers onto `destination`'s if both are the same baseline with attention layers inserted.
+
+    Correspondence comes from the structures alone: once attention layers are set aside, both models must have the
+    same layer types in the same order, reading the same inputs (an input that is an attention layer counts as the
+    layer that attention layer reads). Attention layers correspond where they attend the same original layer with
+    the same module. Either model may have attention layers the other lacks.
+
+    Args:
+        source: The model the weights come from (`YOLO`, `DetectionModel`, ...).
+        destination: The model the weights go to.
+
+    Returns:
+        (LayerMap | None): The destination's layer map, with `source[k]` the source index of `original[k]` and
+        `attention_source` the source index of each destination attention layer that has one; None if the
+        structures do not correspond.
+    """
+    src_layers, dst_layers = layers_of(source), layers_of(destination)
+    (src_keys, src_inputs), (dst_keys, dst_inputs) = _keys(source), _keys(destination)
+    src_original = [i for i, k in enumerate(src_keys) if k[0] == "layer"]
+    mapped = layer_map(destination)
+    if len(src_original) != len(mapped.original):
+        return None
+    for s, d in zip(src_original, mapped.original):
+        if _type(src_layers[s]) != _type(dst_layers[d]) or src_inputs[s] != dst_inputs[d]:
+            return None
+    where = {k: i for i, k in enumerate(src_keys)}
+    mapped.source = src_original
+    mapped.attention_source = {d: where[dst_keys[d]] for d in mapped.attention if dst_keys[d] in where}
+    return mapped

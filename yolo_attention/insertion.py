@@ -1,0 +1,135 @@
+"""One-line attention placement: a baseline model or YAML in, the same model with attention layers out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from yolo_attention.model_yaml import render_model_yaml
+from yolo_attention.modules import MODULES, get_module
+from yolo_attention.placement import insert_attention
+
+__all__ = ["WHERE", "resolve_where", "insert"]
+
+WHERE = ("backbone", "neck")
+
+
+def _layers(cfg: dict) -> list:
+    return list(cfg["backbone"]) + list(cfg["head"])
+
+
+def _absolute_inputs(f, i: int) -> list[int]:
+    return [i + x if x < 0 else x for x in (f if isinstance(f, list) else [f])]
+
+
+def resolve_where(cfg: dict, where: str | int | Sequence[int]) -> list[int]:
+    """Return the original layer indices to attend for a placement name or explicit indices.
+
+    - ``backbone``: after each backbone layer the head reads (for YOLOv8: the C2f at P3, the C2f at P4 and the SPPF
+      at P5, layers 4, 6 and 9);
+    - ``neck``: after each layer feeding the output layer (for YOLOv8: layers 15, 18 and 21), i.e. before each
+      detection input;
+    - indices: ``[4, 6]``, ``"4,6"`` or ``7``.
+
+    Examples:
+        >>> import yaml
+        >>> from ultralytics.utils import ROOT
+        >>> cfg = yaml.safe_load((ROOT / "cfg/models/v8/yolov8.yaml").read_text())
+        >>> resolve_where(cfg, "backbone"), resolve_where(cfg, "neck"), resolve_where(cfg, "4, 6")
+        ([4, 6, 9], [15, 18, 21], [4, 6])
+    """
+    layers = _layers(cfg)
+    n_backbone = len(cfg["backbone"])
+    if isinstance(where, str) and where.strip().lower() in WHERE:
+        if where.strip().lower() == "backbone":
+            read = {n_backbone - 1}
+            for i in range(n_backbone, len(layers)):
+                read |= {x for x in _absolute_inputs(layers[i][0], i) if 0 <= x < n_backbone}
+            return sorted(read)
+        return sorted(_absolute_inputs(layers[-1][0], len(layers) - 1))
+    if isinstance(where, str):
+        if not re.fullmatch(r"\s*\[?\s*\d+(\s*,\s*\d+)*\s*\]?\s*", where):
+            raise ValueError(f"where must be one of {', '.join(WHERE)} or layer indices like '4,6,9', got {where!r}")
+        where = [int(x) for x in re.findall(r"\d+", where)]
+    indices = [where] if isinstance(where, int) else list(where)
+    bad = [i for i in indices if not isinstance(i, int) or not 0 <= i < len(layers) - 1]
+    if bad:
+        raise ValueError(f"where: layer indices must be 0..{len(layers) - 2} for this model, got {bad}")
+    return sorted(set(indices))
+
+
+def _source_cfg(model):
+    """Return (model YAML dict, YAML file name, the object to take weights from or None)."""
+    from ultralytics import YOLO
+    from ultralytics.engine.model import Model
+    from ultralytics.nn.tasks import yaml_model_load
+
+    if isinstance(model, (str, Path)) and str(model).endswith((".yaml", ".yml")):
+        cfg = yaml_model_load(model)
+        return cfg, Path(str(model)).name, None
+    yolo = model if isinstance(model, Model) else YOLO(model) if isinstance(model, (str, Path)) else None
+    task_model = yolo.model if yolo is not None else model
+    cfg = getattr(task_model, "yaml", None)
+    if not isinstance(cfg, dict):
+        raise ValueError(f"insert needs an Ultralytics model, checkpoint or model YAML, got {model!r}")
+    has_weights = yolo is None or yolo.ckpt is not None or isinstance(model, (str, Path))
+    return dict(cfg), Path(str(cfg.get("yaml_file", "model.yaml"))).name, task_model if has_weights else None
+
+
+def insert(
+    model,
+    module: str,
+    where: str | int | Sequence[int] = "backbone",
+    args: list | None = None,
+    attn_init: str | None = None,
+    save_dir: str | Path = "runs/models",
+):
+    """Insert attention layers into a baseline model and carry its weights over layer by layer.
+
+    Args:
+        model: A baseline `YOLO`, a checkpoint path (``yolov8n.pt``) or a model YAML (``yolov8n.yaml``).
+        module (str): Attention module name, any case (``cbam``, ``ECA`` ...).
+        where (str | int | Sequence[int]): ``backbone``, ``neck`` or original layer indices (see `resolve_where`).
+        args (list, optional): YAML args of each inserted layer (channels are always inferred).
+        attn_init (str, optional): ``identity`` (default with weights: the new model predicts exactly as the source
+            until training opens the attention's residual gates) or ``paper`` (the paper's initialisation).
+        save_dir (str | Path): Folder for the generated model YAML, which rebuilds the model.
+
+    Returns:
+        (YOLO): The model with attention; weights transferred when the source had any.
+
+    Examples:
+        >>> import yolo_attention
+        >>> from ultralytics import YOLO
+        >>> import tempfile
+        >>> m = yolo_attention.insert("yolov8n.yaml", "eca", where="neck", save_dir=tempfile.mkdtemp())
+        >>> yolo_attention.attention_layer_indices(m), Path(m.cfg).name
+        ([16, 20, 24], 'yolov8n-eca-neck.yaml')
+    """
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import guess_model_scale
+
+    from yolo_attention.transfer import resolve_attn_init
+
+    cls = get_module(module)
+    name = next(k for k, v in MODULES.items() if v is cls)
+    cfg, file_name, weights = _source_cfg(model)
+    after = resolve_where(cfg, where)
+    new = insert_attention(cfg, name, after, args)
+    scale = cfg.get("scale")
+    if attn_init is not None:
+        new["attn_init"] = resolve_attn_init({}, attn_init)
+    tag = where if isinstance(where, str) and where in WHERE else "at" + "-".join(map(str, after))
+    stem = Path(file_name).stem
+    out = Path(save_dir) / f"{stem}-{name.lower()}-{tag}.yaml"
+    if new.get("scales") and scale and guess_model_scale(out) != scale:
+        new["scales"] = {scale: new["scales"][scale]}  # the file name carries no scale letter: keep only this one
+    out.parent.mkdir(parents=True, exist_ok=True)
+    comment = f"{name} inserted after layers {after} of {file_name} by yolo_attention.insert (where={where!r})"
+    notes = {i + 1 + n: f"{i + 1 + n}: attention" for n, i in enumerate(after)}
+    out.write_text(render_model_yaml(new, [comment], notes))
+    result = YOLO(str(out))
+    if weights is not None:
+        result.load(weights)
+    return result

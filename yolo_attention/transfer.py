@@ -1,0 +1,254 @@
+"""Load pretrained weights into a model with attention layers by layer correspondence, not by state-dict key.
+
+Inserting a layer shifts every later `model.{i}` key, so Ultralytics' key matching silently skips most of a
+pretrained YOLOv8 (Ultralytics issue #1406). Here the source's layers are placed at the indices of their
+corresponding destination layers first, and then Ultralytics' own loader runs, so everything it does (class-name
+remapping, a rebuilt classification branch for another class count) still applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from ultralytics.utils import LOGGER
+
+from yolo_attention.correspondence import correspond, layer_map, layers_of
+from yolo_attention.modules import AttentionModule
+
+__all__ = ["ATTN_INITS", "TransferReport", "transfer_weights", "transfer_options", "load_into"]
+
+ATTN_INITS = ("identity", "paper")
+_OPTIONS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("yolo_attention_transfer_options", default=None)
+_LAST_REPORT: contextvars.ContextVar[TransferReport | None] = contextvars.ContextVar("yolo_attention_transfer_report")
+
+
+@dataclass
+class TransferReport:
+    """What a weight transfer did, tensor by tensor.
+
+    Attributes:
+        source (str): Where the weights came from.
+        corresponded (bool): True if layers were matched by structure, False if Ultralytics' key matching was used.
+        transferred (int): Source tensors (parameters and buffers) now held by the destination.
+        total (int): Source tensors.
+        new_attention (int): Destination attention tensors with no source (left at their initialisation).
+        attn_init (str): How new attention layers started: "identity" (zero residual gate) or "paper".
+        missing_layers (dict[int, str]): Destination layers not (fully) loaded -> why.
+    """
+
+    source: str
+    corresponded: bool
+    transferred: int
+    total: int
+    new_attention: int = 0
+    attn_init: str = "identity"
+    missing_layers: dict[int, str] = field(default_factory=dict)
+
+    def message(self) -> str:
+        """The one line the transfer logs."""
+        head = f"Transferred {self.transferred}/{self.total} tensors from {self.source}"
+        if self.corresponded:
+            scope = "all baseline layers" if self.transferred == self.total else "by layer correspondence"
+            text = f"{head} ({scope}); {self.new_attention} attention tensors new"
+            if self.new_attention:
+                text += f" ({self.attn_init} init)"
+        else:
+            text = f"{head} by state-dict key: the structures do not correspond"
+        if self.missing_layers:
+            shown = ", ".join(f"{i} ({why})" for i, why in list(self.missing_layers.items())[:8])
+            more = f" and {len(self.missing_layers) - 8} more" if len(self.missing_layers) > 8 else ""
+            text += f"; not transferred: layer {shown}{more}"
+        return text
+
+
+@contextlib.contextmanager
+def transfer_options(attn_init: str | None = None, verbose: bool = True):
+    """Set how weight transfers inside the block initialise new attention layers (e.g. around `model.train`).
+
+    Examples:
+        >>> with transfer_options(attn_init="paper"):
+        ...     pass  # model.train(data=..., pretrained="yolov8n.pt") starts new attention layers as in the papers
+    """
+    if attn_init is not None:
+        resolve_attn_init({}, attn_init)
+    token = _OPTIONS.set({"attn_init": attn_init, "verbose": verbose})
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
+
+
+def _task_model(model) -> torch.nn.Module:
+    """The DetectionModel/PoseModel inside a `YOLO`, or the model itself."""
+    from ultralytics.engine.model import Model
+
+    return model.model if isinstance(model, Model) else model
+
+
+def _source_model(weights) -> torch.nn.Module:
+    if isinstance(weights, dict):
+        return weights.get("ema") or weights["model"]
+    return weights
+
+
+def _describe(weights, model) -> str:
+    path = getattr(model, "pt_path", None) or (weights.get("pt_path") if isinstance(weights, dict) else None)
+    return Path(path).name if path else "pretrained weights"
+
+
+def resolve_attn_init(model, attn_init: str | None) -> str:
+    """Return the initialisation of new attention layers: explicit, else the model YAML's `attn_init`, else identity."""
+    value = attn_init or getattr(model, "yaml", {}).get("attn_init") or "identity"
+    if value not in ATTN_INITS:
+        raise ValueError(f"attn_init must be one of {', '.join(ATTN_INITS)}, got {value!r}")
+    return value
+
+
+def _placed(source: torch.nn.Module, mapping: dict[int, int], n_layers: int) -> torch.nn.Module:
+    """A copy of `source` whose layer i sits at index mapping[i]; the other indices hold parameter-free Identities."""
+    placed = copy.deepcopy(source)
+    src_layers = layers_of(placed)
+    slots = [torch.nn.Identity() for _ in range(n_layers)]
+    for d, s in mapping.items():
+        slots[d] = src_layers[s]
+    layers_owner = placed
+    while not isinstance(layers_owner.model, torch.nn.Sequential):
+        layers_owner = layers_owner.model
+    layers_owner.model = torch.nn.Sequential(*slots)
+    return placed
+
+
+def _gated(layer: torch.nn.Module) -> bool:
+    return any(getattr(m, "residual_gate", None) is not None for m in layer.modules())
+
+
+def _attention_modules(layer: torch.nn.Module) -> list[AttentionModule]:
+    """The outermost attention modules of a layer (the layer itself, or each block of a repeated layer)."""
+    return [layer] if isinstance(layer, AttentionModule) else [m for m in layer if isinstance(m, AttentionModule)]
+
+
+def _landed(dst: torch.nn.Module, placed: torch.nn.Module) -> tuple[int, dict[str, bool]]:
+    """Count the placed source tensors that the destination now holds, bit for bit; per key whether it landed."""
+    dst_state = dst.state_dict()
+    landed = {}
+    for key, value in placed.state_dict().items():
+        target = dst_state.get(key)
+        landed[key] = target is not None and target.shape == value.shape and torch.equal(target.float(), value.float())
+    return sum(landed.values()), landed
+
+
+def transfer_weights(model, weights, attn_init: str | None = None, verbose: bool = True) -> TransferReport:
+    """Load `weights` into `model` by layer correspondence, falling back to Ultralytics' key matching.
+
+    Args:
+        model: Destination (`YOLO` or `DetectionModel`/`PoseModel`), usually with attention layers.
+        weights: Source: a path to a .pt checkpoint, a checkpoint dict, a `YOLO` or an Ultralytics model.
+        attn_init (str, optional): "identity" starts each new attention layer as an exact identity with a zero
+            residual gate (the transferred model predicts exactly as the source); "paper" keeps the paper's
+            initialisation. Defaults to the model YAML's `attn_init` key, else "identity".
+        verbose (bool): Log the one-line summary.
+
+    Returns:
+        (TransferReport): What was transferred.
+
+    Examples:
+        >>> import yolo_attention
+        >>> from ultralytics import YOLO
+        >>> base = YOLO("yolov8n.yaml")
+        >>> report = transfer_weights(YOLO("yolov8n-cbam.yaml"), base, verbose=False)
+        >>> report.transferred == report.total, report.new_attention
+        (True, 18)
+    """
+    from ultralytics.engine.model import Model
+
+    if isinstance(model, Model):  # through YOLO.load, so that a later train() starts from these weights
+        with transfer_options(attn_init, verbose):
+            model.load(weights)
+        return _LAST_REPORT.get()
+    return load_into(model, weights, attn_init=attn_init, verbose=verbose)
+
+
+def load_into(model, weights, attn_init: str | None = None, verbose: bool = True) -> TransferReport:
+    """Load `weights` into an Ultralytics task model; what `BaseModel.load` does once the plugin is imported."""
+    from yolo_attention.integration.ultralytics_hooks import original_load
+
+    options = _OPTIONS.get() or {}
+    attn_init = attn_init or options.get("attn_init")
+    verbose = verbose and options.get("verbose", True)
+    dst = _task_model(model)
+    if isinstance(weights, (str, Path)):
+        from ultralytics.nn.tasks import load_checkpoint
+
+        weights, _ = load_checkpoint(weights)
+    source = _task_model(_source_model(weights))
+    name = _describe(weights, source)
+    attn_init = resolve_attn_init(dst, attn_init)
+    dst_layers = layers_of(dst)
+    mapped = correspond(source, dst)
+    if mapped is not None and not (mapped.attention or layer_map(source).attention):
+        original_load(dst, source, verbose=verbose)  # no attention on either side: Ultralytics' behaviour and log
+        return _remember(TransferReport(name, True, *_plain_counts(source, dst)))
+    if mapped is None:
+        original_load(dst, source, verbose=False)
+        report = _fallback_report(name, source, dst)
+    else:
+        mapping = mapped.to_source()
+        new_attention = [i for i in mapped.attention if i not in mapped.attention_source]
+        for d, s in mapped.attention_source.items():  # a gated source layer needs the gate to land in
+            if _gated(layers_of(source)[s]):
+                for module in _attention_modules(dst_layers[d]):
+                    module.enable_residual_gate()
+        if attn_init == "identity":
+            for d in new_attention:
+                for module in _attention_modules(dst_layers[d]):
+                    module.enable_residual_gate(0.0)
+        placed = _placed(source, mapping, len(dst_layers))
+        original_load(dst, placed, verbose=False)
+        transferred, landed = _landed(dst, placed)
+        missing = {}
+        for key, ok in landed.items():
+            index = int(key.split(".")[1])
+            if not ok and index not in missing:
+                missing[index] = f"{type(dst_layers[index]).__name__}: shape differs"
+        new_tensors = sum(len(dst_layers[i].state_dict()) for i in new_attention)
+        report = TransferReport(name, True, transferred, len(landed), new_tensors, attn_init, missing)
+    if verbose:
+        LOGGER.info(report.message())
+    return _remember(report)
+
+
+def _remember(report: TransferReport) -> TransferReport:
+    _LAST_REPORT.set(report)
+    return report
+
+
+def _plain_counts(source, dst) -> tuple[int, int]:
+    after = dst.state_dict()
+    src_state = source.state_dict()
+    landed = sum(
+        k in after and after[k].shape == v.shape and torch.equal(after[k].float(), v.float())
+        for k, v in src_state.items()
+    )
+    return landed, len(src_state)
+
+
+def _fallback_report(name: str, source, dst) -> TransferReport:
+    """Key matching was used: say which destination layers did not receive weights."""
+    src_state, dst_state = source.state_dict(), dst.state_dict()
+    landed = {
+        k: k in src_state and src_state[k].shape == v.shape and torch.equal(src_state[k].float(), v.float())
+        for k, v in dst_state.items()
+    }
+    missing = {}
+    dst_layers = layers_of(dst)
+    for key, ok in landed.items():
+        parts = key.split(".")
+        if not ok and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) not in missing:
+            missing[int(parts[1])] = type(dst_layers[int(parts[1])]).__name__
+    transferred = sum(k in dst_state and landed.get(k, False) for k in src_state)
+    return TransferReport(name, False, transferred, len(src_state), missing_layers=missing)
