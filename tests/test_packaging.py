@@ -38,3 +38,6 @@ def test_wheel_ships_model_cfgs_and_dataset(repo, tmp_path):
     assert sum(n.startswith("yolo_attention/datasets/pcb-mini/images/train/") for n in names) == 32
     assert sum(n.startswith("yolo_attention/datasets/pcb-mini/labels/val/") for n in names) == 8
     assert any(n.endswith("entry_points.txt") for n in names)
+    assert {"yolo_attention/schedules/two-stage.yaml", "yolo_attention/schedules/four-phase.yaml"} <= names
+    assert {"yolo_attention/configs/quickstart.yaml", "yolo_attention/configs/example.yaml"} <= names
+    assert "yolo_attention/training/runner.py" in names

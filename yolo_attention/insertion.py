@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from yolo_attention.model_yaml import render_model_yaml
+from yolo_attention.model_yaml import write_model_yaml
 from yolo_attention.modules import MODULES, get_module
 from yolo_attention.placement import insert_attention
 
@@ -108,7 +108,6 @@ def insert(
         ([16, 20, 24], 'yolov8n-eca-neck.yaml')
     """
     from ultralytics import YOLO
-    from ultralytics.nn.tasks import guess_model_scale
 
     from yolo_attention.transfer import resolve_attn_init
 
@@ -117,18 +116,15 @@ def insert(
     cfg, file_name, weights = _source_cfg(model)
     after = resolve_where(cfg, where)
     new = insert_attention(cfg, name, after, args)
-    scale = cfg.get("scale")
     if attn_init is not None:
         new["attn_init"] = resolve_attn_init({}, attn_init)
     tag = where if isinstance(where, str) and where in WHERE else "at" + "-".join(map(str, after))
     stem = Path(file_name).stem
     out = Path(save_dir) / f"{stem}-{name.lower()}-{tag}.yaml"
-    if new.get("scales") and scale and guess_model_scale(out) != scale:
-        new["scales"] = {scale: new["scales"][scale]}  # the file name carries no scale letter: keep only this one
-    out.parent.mkdir(parents=True, exist_ok=True)
+    new["scale"] = cfg.get("scale")
     comment = f"{name} inserted after layers {after} of {file_name} by yolo_attention.insert (where={where!r})"
     notes = {i + 1 + n: f"{i + 1 + n}: attention" for n, i in enumerate(after)}
-    out.write_text(render_model_yaml(new, [comment], notes))
+    write_model_yaml(new, out, [comment], notes)
     result = YOLO(str(out))
     if weights is not None:
         result.load(weights)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
-__all__ = ["render_model_yaml"]
+__all__ = ["render_model_yaml", "write_model_yaml"]
 
 _SECTIONS = ("backbone", "head")
 
@@ -49,3 +51,26 @@ def render_model_yaml(cfg: dict, comments: list[str] = (), notes: dict[int, str]
             lines.append(f"  - {_flow(layer)}  # {notes.get(index, index)}")
             index += 1
     return "\n".join(lines) + "\n"
+
+
+def write_model_yaml(
+    cfg: dict, path: str | Path, comments: list[str] = (), notes: dict[int, str] | None = None
+) -> Path:
+    """Write a model dict so that Ultralytics rebuilds it at the same scale.
+
+    Ultralytics takes the scale from the file name (``yolov8n-...``) and otherwise falls back to the first row of
+    `scales:` with a warning. When the name carries no scale letter, only the row of the dict's own `scale` is kept.
+
+    Returns:
+        (Path): The file written.
+    """
+    from ultralytics.nn.tasks import guess_model_scale
+
+    path = Path(path)
+    cfg = dict(cfg)
+    scale = cfg.get("scale")
+    if cfg.get("scales") and scale and guess_model_scale(path) != scale:
+        cfg["scales"] = {scale: cfg["scales"][scale]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_model_yaml(cfg, comments, notes))
+    return path

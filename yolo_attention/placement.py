@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-__all__ = ["insert_attention", "shift_map"]
+__all__ = ["insert_attention", "remove_attention", "shift_map"]
 
 
 def shift_map(num_layers: int, after: Sequence[int]) -> list[int]:
@@ -77,4 +77,52 @@ def insert_attention(cfg: dict, module: str, after: Sequence[int], args: list | 
     new = {k: copy.deepcopy(v) for k, v in cfg.items() if k not in ("backbone", "head", "yaml_file", "scale")}
     new["backbone"], new["head"] = out_layers[:split], out_layers[split:]
     new["attention"] = {"module": module, "after": after}
+    return new
+
+
+def remove_attention(cfg: dict, names: Sequence[str]) -> dict:
+    """Return a copy of a model YAML dict without its layers named in `names`: the baseline it was built from.
+
+    The inverse of `insert_attention`: a layer that read an attention layer reads what that attention layer read.
+
+    Examples:
+        >>> base = {"backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]]],
+        ...         "head": [[[-1, 0], 1, "Concat", [1]]]}
+        >>> remove_attention(insert_attention(base, "ECA", after=[0]), ["ECA"]) == base
+        True
+    """
+    layers = list(cfg["backbone"]) + list(cfg["head"])
+    names = set(names)
+    removed = {i for i, layer in enumerate(layers) if layer[2] in names}
+    if any(not isinstance(layers[i][0], int) for i in removed):
+        raise ValueError("attention layers read one input; a multi-input layer cannot be removed")
+    new_index = {}
+    for i in range(len(layers)):
+        if i not in removed:
+            new_index[i] = len(new_index)
+
+    def source(j: int) -> int:
+        while j in removed:  # follow an attention layer back to the layer it reads
+            j = j + layers[j][0] if layers[j][0] < 0 else layers[j][0]
+        return j
+
+    def remap(f: int, i: int) -> int:
+        target = i + f if f < 0 else f
+        if target < 0:
+            return f
+        mapped = new_index[source(target)]
+        return -1 if f < 0 and mapped == new_index[i] - 1 else mapped
+
+    out = []
+    for i, (f, repeats, name, args) in enumerate(layers):
+        if i in removed:
+            continue
+        out.append(
+            [[remap(x, i) for x in f] if isinstance(f, list) else remap(f, i), repeats, name, copy.deepcopy(args)]
+        )
+    n_backbone = sum(1 for i in range(len(cfg["backbone"])) if i not in removed)
+    new = {
+        k: copy.deepcopy(v) for k, v in cfg.items() if k not in ("backbone", "head", "yaml_file", "scale", "attention")
+    }
+    new["backbone"], new["head"] = out[:n_backbone], out[n_backbone:]
     return new

@@ -48,12 +48,14 @@ class TransferReport:
     new_attention: int = 0
     attn_init: str = "identity"
     missing_layers: dict[int, str] = field(default_factory=dict)
+    source_has_attention: bool = False
 
     def message(self) -> str:
         """The one line the transfer logs."""
         head = f"Transferred {self.transferred}/{self.total} tensors from {self.source}"
         if self.corresponded:
-            scope = "all baseline layers" if self.transferred == self.total else "by layer correspondence"
+            complete = "all layers" if self.source_has_attention else "all baseline layers"
+            scope = complete if self.transferred == self.total else "by layer correspondence"
             text = f"{head} ({scope}); {self.new_attention} attention tensors new"
             if self.new_attention:
                 text += f" ({self.attn_init} init)"
@@ -216,7 +218,9 @@ def load_into(model, weights, attn_init: str | None = None, verbose: bool = True
             if not ok and index not in missing:
                 missing[index] = f"{type(dst_layers[index]).__name__}: shape differs"
         new_tensors = sum(len(dst_layers[i].state_dict()) for i in new_attention)
-        report = TransferReport(name, True, transferred, len(landed), new_tensors, attn_init, missing)
+        report = TransferReport(
+            name, True, transferred, len(landed), new_tensors, attn_init, missing, bool(mapped.attention_source)
+        )
     if verbose:
         LOGGER.info(report.message())
     return _remember(report)

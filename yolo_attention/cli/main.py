@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -82,48 +81,38 @@ def models(scale):
         click.echo(f"{name:<28}{layers:>8}{params:>12,}{params - baselines[base_name][1]:>+10,}{flops:>9.2f}")
 
 
-TRAIN_DEFAULTS = {
-    "model": "yolov8n-cbam.yaml",
-    "data": "pcb-mini.yaml",
-    "epochs": 10,
-    "imgsz": 320,
-    "batch": 8,
-    "project": "runs/train",
-}
-PLACEMENT_KEYS = {"attn", "where", "attn_init"}
-
-
 @cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Master configuration YAML.")
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
-def train(overrides):
-    """Train an attention model. KEY=VALUE pairs as for `yolo train`, plus attention placement.
+def train(config_file, overrides):
+    """Train with a staged schedule in an experiment folder. KEY=VALUE pairs as for `yolo train`.
 
     \b
-    Defaults: model=yolov8n-cbam.yaml data=pcb-mini.yaml epochs=10 imgsz=320 batch=8 project=runs/train
-    (the bundled mini PCB dataset: about a minute on a laptop CPU).
+    With no arguments: the quick start - yolov8n-cbam on the bundled pcb-mini data, a baseline phase
+    (there are no pretrained weights), then the two-stage warm-up/fine-tune; a few minutes on a CPU.
 
     \b
-    pretrained=yolov8n.pt     transfer a baseline checkpoint layer by layer into the attention model
-    attn=cbam where=backbone  insert attention into model= (a baseline .pt or YAML); where: backbone, neck
-                              or layer indices such as 4,6,9; the generated YAML is saved in project=
-    attn_init=paper           start new attention layers as in the papers (default identity: a zero gate
-                              keeps the pretrained predictions unchanged until training opens it)
+    model=yolov8n-cbam.yaml   model YAML or .pt checkpoint      data=pcb-mini.yaml  dataset YAML
+    pretrained=yolov8n.pt     weights transferred layer by layer into the attention model
+    schedule=two-stage        two-stage, four-phase, none (plain Ultralytics training) or a schedule YAML
+    stage=warmup              run one phase only            resume=runs/experiments/<exp>  continue it
+    attn=cbam where=backbone  insert attention into a baseline model= (where: backbone, neck, 4,6,9)
+    attn_init=paper           new attention starts as in the papers (default identity: zero residual gate)
+    export=onnx,openvino      export the final model into the experiment's models/ folder
+    imgsz= batch= device= workers= seed= ...   environment; lr0= epochs= mixup= ... every phase
+    training_strategy.warmup.epochs=5          dotted keys set any configuration value
     """
-    from ultralytics import YOLO
+    from yolo_attention.training.config import CLI_ALIASES, RUN_KEYS
+    from yolo_attention.training.runner import train as run
 
-    from yolo_attention.insertion import insert
-    from yolo_attention.transfer import transfer_options
+    args = parse_overrides(overrides, ultralytics_keys() | set(CLI_ALIASES) | RUN_KEYS, dotted=True)
+    config_file = args.pop("config", None) or config_file
+    if not args and not config_file:
+        from yolo_attention.training.config import BUNDLED_CONFIG_DIR
 
-    args = {**TRAIN_DEFAULTS, **parse_overrides(overrides, ultralytics_keys() | PLACEMENT_KEYS)}
-    attn, where, attn_init = args.pop("attn", None), args.pop("where", "backbone"), args.pop("attn_init", None)
-    # Ultralytics puts a relative project under its own settings' runs_dir; the CLI means the current folder.
-    args["project"] = str(Path(args["project"]).resolve())
-    with transfer_options(attn_init=attn_init):
-        if attn:
-            model = insert(args.pop("model"), str(attn), where=where, attn_init=attn_init, save_dir=args["project"])
-        else:
-            model = YOLO(args.pop("model"))
-        model.train(**args)
+        config_file = BUNDLED_CONFIG_DIR / "quickstart.yaml"
+        click.echo(f"yolo-attn train: quick start ({config_file.name}); see `yolo-attn train --help` for options")
+    run(config=config_file, stage=args.pop("stage", None), resume=args.pop("resume", None), **args)
 
 
 @cli.group()

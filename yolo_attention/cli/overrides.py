@@ -18,10 +18,11 @@ def ultralytics_keys() -> set[str]:
     return set(DEFAULT_CFG_DICT)
 
 
-def parse_overrides(tokens: Iterable[str], allowed: set[str]) -> dict:
+def parse_overrides(tokens: Iterable[str], allowed: set[str], dotted: bool = False) -> dict:
     """Parse `key=value` tokens as the `yolo` command does; an unknown key is a one-line usage error.
 
     Values are converted like Ultralytics does (`epochs=3` -> 3, `cos_lr=True` -> True, `name=run1` stays a string).
+    With `dotted`, keys such as `training_strategy.warmup.epochs` pass through for the caller to check.
 
     Examples:
         >>> parse_overrides(["epochs=3", "imgsz", "=", "64"], {"epochs", "imgsz"})
@@ -34,7 +35,7 @@ def parse_overrides(tokens: Iterable[str], allowed: set[str]) -> dict:
         if "=" not in token:
             raise click.UsageError(f"'{token}' is not key=value.{did_you_mean(token, allowed)}")
         key = token.split("=", 1)[0].strip()
-        if key not in allowed:
+        if key not in allowed and not (dotted and "." in key):
             raise click.UsageError(f"'{key}' is not a valid argument here.{did_you_mean(key, allowed)}")
         try:
             key, value = parse_key_value_pair(token)

@@ -7,6 +7,7 @@ changes one of the internals listed in `INTERNALS`. Nothing in Ultralytics is ed
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -18,7 +19,15 @@ from yolo_attention.modules import MODULES, AttentionModule
 from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_model_cfgs, find_bundled
 
-__all__ = ["INTERNALS", "install", "expose_module", "attention_layer_indices", "original_load", "LayerBuildError"]
+__all__ = [
+    "INTERNALS",
+    "LayerBuildError",
+    "attention_layer_indices",
+    "clip_grad_norm_at",
+    "expose_module",
+    "install",
+    "original_load",
+]
 
 # Each internal we rely on, and why. tests/test_canary.py checks every one against the installed Ultralytics.
 INTERNALS = {
@@ -30,6 +39,8 @@ INTERNALS = {
     "ultralytics.nn.tasks.BaseModel.load": "every weight transfer (YOLO.load, trainer get_model with pretrained=) "
     "goes through it; wrapped to place source layers by correspondence before Ultralytics' key matching",
     "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
+    "ultralytics.engine.trainer.BaseTrainer.optimizer_step": "clips with torch.nn.utils.clip_grad_norm_(..., "
+    "max_norm=10.0) looked up at call time; clip_grad_norm_at() substitutes the configured norm",
 }
 
 _ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
@@ -159,6 +170,29 @@ def _check_file(file, suffix="", download=True, download_dir=".", hard=True):
     if bundled is not None and bundled.suffix in (".yaml", ".yml"):
         return str(bundled)
     return _ORIGINAL["check_file"](file, suffix=suffix, download=download, download_dir=download_dir, hard=hard)
+
+
+@contextlib.contextmanager
+def clip_grad_norm_at(max_norm: float | None):
+    """Make the clipping inside Ultralytics' `BaseTrainer.optimizer_step` use `max_norm` instead of its fixed 10.0.
+
+    Ultralytics' docs suggest subclassing the trainer for another norm; the subclass (training/trainer.py) calls
+    `super().optimizer_step()` inside this context instead of copying the method.
+    """
+    if max_norm is None:
+        yield
+        return
+    original = torch.nn.utils.clip_grad_norm_
+
+    def clip_grad_norm_(parameters, max_norm_ignored=None, *args, **kwargs):
+        kwargs.pop("max_norm", None)
+        return original(parameters, max_norm, *args, **kwargs)
+
+    torch.nn.utils.clip_grad_norm_ = clip_grad_norm_
+    try:
+        yield
+    finally:
+        torch.nn.utils.clip_grad_norm_ = original
 
 
 def original_load(model, weights, verbose=True):

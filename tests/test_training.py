@@ -1,0 +1,390 @@
+"""Staged training: schedules and configuration as data, and what a schedule promises, checked in the weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from click.testing import CliRunner
+from ultralytics import YOLO
+from ultralytics.nn.tasks import load_checkpoint
+
+from yolo_attention import correspond
+from yolo_attention.cli.main import cli
+from yolo_attention.modules import AttentionModule
+from yolo_attention.training import load_schedule, train
+from yolo_attention.training.callbacks import EarlyStopping, apply_switches, head_output_convs, phase_callbacks
+from yolo_attention.training.config import DEFAULT_CONFIG, apply_overrides, load_config
+from yolo_attention.training.experiment import read_results
+from yolo_attention.training.trainer import AttentionDetectionTrainer, AttentionPoseTrainer
+
+TINY = {"imgsz": 64, "batch": 8, "workers": 0, "plots": False, "warmup_epochs": 0}
+
+
+# --- schedules and configuration as data -------------------------------------------------------------------------
+
+
+def test_bundled_schedules_are_the_seeds():
+    two = load_schedule("two-stage")
+    assert [(p.name, p.epochs, p.freeze, p.train_args["lr0"]) for p in two.phases] == [
+        ("warmup", 25, "backbone", 0.01),
+        ("finetune", 125, "none", 0.001),
+    ]
+    four = load_schedule("four-phase")
+    assert [p.epochs for p in four.phases] == [30, 25, 25, 30]
+    assert [p.train_args["lr0"] for p in four.phases] == [1e-3, 5e-4, 5e-4, 1e-4]
+    assert four.phases[1].attention == {"ECA": True, "SAM": False}
+    last = four.phases[3]
+    assert (last.head_dropout, last.clip_grad_norm, last.train_args["mixup"]) == (0.3, 5.0, 0.2)
+    assert all(p.train_args["weight_decay"] == 1e-4 and p.train_args["cos_lr"] for p in four.phases)
+
+
+@pytest.mark.parametrize(
+    "phases,fragment",
+    [
+        ([{"name": "a"}], "'epochs' is missing"),
+        ([{"name": "a", "epochs": 2, "epoch": 3}], "Did you mean 'epochs'"),
+        ([{"name": "a", "epochs": 2, "lr0": 0.1}], "optimizer is auto"),
+        ([{"name": "a", "epochs": 2, "head_dropout": 1.5}], "head_dropout"),
+        ([{"name": "a", "epochs": 2, "freeze": "backbnoe"}], "freeze must be"),
+        ([{"name": "a", "epochs": 2}, {"name": "a", "epochs": 1}], "unique"),
+        ([{"name": "a", "epochs": 2, "data": "x.yaml"}], "the runner sets it"),
+    ],
+)
+def test_bad_schedules_fail_with_one_clear_message(phases, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        load_schedule(phases)
+
+
+def test_missing_schedule_file():
+    with pytest.raises(FileNotFoundError, match="Did you mean 'four-phase'"):
+        load_schedule("four-phse")
+
+
+def test_config_sections_overrides_and_suggestions(tmp_path):
+    assert load_config(DEFAULT_CONFIG and None) == DEFAULT_CONFIG
+    from yolo_attention.training.config import BUNDLED_CONFIG_DIR
+
+    assert load_config(BUNDLED_CONFIG_DIR / "example.yaml") == DEFAULT_CONFIG  # the template documents every key
+    cfg = apply_overrides(
+        load_config(),
+        {
+            "imgsz": 320,
+            "pretrained": "b.pt",
+            "lr0": 0.02,
+            "training_strategy.warmup.epochs": 5,
+            "export": "onnx,openvino",
+        },
+    )
+    assert cfg["environment"]["imgsz"] == 320 and cfg["model"]["weights"] == "b.pt"
+    assert cfg["overrides"] == {"lr0": 0.02} and cfg["training_strategy"]["warmup"] == {"epochs": 5}
+    assert cfg["export"]["formats"] == ["onnx", "openvino"]
+    for bad, fragment in (
+        ({"environment.imgsize": 1}, "Did you mean 'imgsz'"),
+        ({"enviroment.imgsz": 1}, "Did you mean 'environment'"),
+        ({"overrides.lr00": 1}, "Did you mean 'lr0'"),
+        ({"imgsze": 1}, "Did you mean 'imgsz'"),
+    ):
+        with pytest.raises(ValueError, match=fragment):
+            apply_overrides(load_config(), bad)
+    file = tmp_path / "c.yaml"
+    file.write_text("model:\n  config_pth: x.yaml\n")
+    with pytest.raises(ValueError, match="Did you mean 'config_path'"):
+        load_config(file)
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["epoch=3"], "Did you mean 'epochs'"),
+        (["training_strategy.warmpu.epochs=3"], "Did you mean 'warmup'"),
+        (["schedule=missing.yaml"], "neither a bundled schedule"),
+        (["training_strategy.warmup.freeze=[0,40]", "model=yolov8n-eca.yaml"], "out of range"),
+        (["--config", "/nonexistent/c.yaml", "imgsz=64"], "does not exist"),
+        (["resume=/nonexistent/exp"], "not an experiment folder"),
+    ],
+)
+def test_bad_configuration_on_the_cli_is_one_line(args, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["train", *args], catch_exceptions=False)
+    assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs" / "experiments").iterdir())
+
+
+# --- callbacks, in isolation ---------------------------------------------------------------------------------------
+
+
+def test_early_stopping_honours_patience_and_min_delta():
+    stop = EarlyStopping("val/mAP50-95", patience=2, min_delta=0.01)
+    assert [stop.update(e, v) for e, v in enumerate([0.10, 0.105, 0.2, 0.205, 0.209], 1)] == [
+        False,
+        False,  # +0.005 is not an improvement
+        False,
+        False,
+        True,  # two epochs without +0.01
+    ]
+    loss = EarlyStopping("val/box_loss", patience=1)
+    assert [loss.update(e, v) for e, v in enumerate([1.0, 0.9, 0.95], 1)] == [False, False, True]
+
+
+def test_switches_head_dropout_and_callbacks_are_picklable():
+    model = YOLO("yolov8n-ecasam.yaml").model
+    assert apply_switches(model, {"all": False, "ECA": True}) == {"all": 9, "ECA": 3}
+    sams = [m for m in model.modules() if type(m).__name__ == "SAM"]
+    assert sams and not any(m.enabled for m in sams)
+    x = torch.randn(1, 64, 8, 8)
+    assert torch.equal(sams[0](x), x)  # a switched-off module is an exact identity
+
+    phase = load_schedule("four-phase").phases[3]
+    callbacks = phase_callbacks(phase, EarlyStopping())
+    pickle.loads(pickle.dumps(callbacks))  # DDP workers unpickle them: no closures
+    pickle.loads(pickle.dumps(AttentionDetectionTrainer)), pickle.loads(pickle.dumps(AttentionPoseTrainer))
+
+    class FakeTrainer:
+        def __init__(self, model):
+            self.model, self.ema = model, None
+
+    trainer = FakeTrainer(YOLO("yolov8n-cbam.yaml").model)
+    for event, fn in callbacks:
+        if event == "on_pretrain_routine_end":
+            fn(trainer)
+    conv = head_output_convs(trainer.model)[0]
+    features = torch.ones(2, conv.in_channels, 4, 4)
+    conv.train()
+    assert not torch.equal(conv(features), conv(features))  # dropout while training
+    conv.eval()
+    assert torch.equal(conv(features), torch.nn.functional.conv2d(features, conv.weight, conv.bias))
+
+
+# --- real tiny runs -----------------------------------------------------------------------------------------------
+
+
+def frozen_equal(source_path, trained_path, frozen):
+    source, _ = load_checkpoint(source_path)
+    trained, _ = load_checkpoint(trained_path)
+    mapping = correspond(source, trained).to_source()
+    src_state, dst_state = source.state_dict(), trained.state_dict()
+    n = 0
+    for d in frozen:
+        for key, value in dst_state.items():
+            if key.startswith(f"model.{d}."):
+                assert torch.equal(value, src_state[f"model.{mapping[d]}.{key.split('.', 2)[2]}"]), key
+                n += 1
+    return n
+
+
+@pytest.mark.slow
+def test_two_stage_end_to_end(pretrained_baseline, tmp_path):
+    root = train(
+        "yolov8n-cbam.yaml",
+        data="pcb-mini.yaml",
+        pretrained=str(pretrained_baseline),
+        project=str(tmp_path),
+        name="two",
+        **TINY,
+        **{"training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 1},
+    )
+    for path in (
+        "logs/train.log",
+        "checkpoints/warmup_complete.pt",
+        "checkpoints/finetune_complete.pt",
+        "checkpoints/final_model.pt",
+        "results/training_summary.json",
+        "configs/config.yaml",
+        "warmup/results.csv",
+        "finetune/results.csv",
+        "experiment.json",
+    ):
+        assert (root / path).is_file(), path
+    assert (root / "models").is_dir() and root.name.startswith("two_")
+    assert "Transferred 355/355 tensors" in (root / "logs/train.log").read_text()
+
+    summary = json.loads((root / "results/training_summary.json").read_text())
+    info = summary["experiment_info"]
+    assert info["attention_mechanism"] == ["CBAM"] and info["schedule"] == "two-stage"
+    assert set(info["versions"]) == {"ultralytics", "torch", "yolo_attention"} and info["seed"] == 0
+    warmup, finetune = summary["phases"]
+    assert warmup["frozen_layers"] == [0, 1, 2, 3, 4, 6, 7, 9, 10, 11] and finetune["frozen_layers"] == []
+    assert (warmup["optimizer"], warmup["lr0"], finetune["lr0"]) == ("SGD", 0.01, 0.001)
+    assert warmup["epochs_run"] == 1 and warmup["best_mAP50"] is not None and warmup["early_stopped"] is False
+
+    # the learning rate each phase logged is its own
+    assert read_results(root / "warmup/results.csv")[0]["lr/pg0"] == pytest.approx(0.01)
+    assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(0.001)
+
+    # frozen means unchanged, bit for bit (BatchNorm statistics included); the attention layers trained
+    assert frozen_equal(pretrained_baseline, root / "checkpoints/warmup_complete.pt", warmup["frozen_layers"]) > 100
+    warm, _ = load_checkpoint(root / "checkpoints/warmup_complete.pt")
+    assert all(warm.model[i].residual_gate.item() != 0 for i in (5, 8, 12))
+
+
+@pytest.mark.slow
+def test_four_phase_end_to_end_switches_clipping_and_lr(pretrained_baseline, tmp_path, monkeypatch):
+    norms = []
+    original = torch.nn.utils.clip_grad_norm_
+
+    def spy(parameters, max_norm, *args, **kwargs):
+        norms.append(max_norm)
+        return original(parameters, max_norm, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    epochs = {f"training_strategy.{p}.epochs": 1 for p in ("phase1", "phase2a", "phase2b", "phase3")}
+    root = train(
+        "yolov8n-ecasam.yaml",
+        data="pcb-mini.yaml",
+        schedule="four-phase",
+        pretrained=str(pretrained_baseline),
+        project=str(tmp_path),
+        name="four",
+        nbs=8,
+        **TINY,
+        **epochs,
+    )
+    names = ["phase1", "phase2a", "phase2b", "phase3"]
+    for name in names:
+        assert (root / "checkpoints" / f"{name}_complete.pt").is_file()
+    lrs = [read_results(root / name / "results.csv")[0]["lr/pg0"] for name in names]
+    assert lrs == pytest.approx([1e-3, 5e-4, 5e-4, 1e-4])
+
+    def switches(name):
+        model, _ = load_checkpoint(root / "checkpoints" / f"{name}_complete.pt")
+        kinds = {}
+        for m in model.modules():
+            if isinstance(m, AttentionModule):
+                kinds.setdefault(type(m).__name__, set()).add(m.enabled)
+        return kinds
+
+    assert switches("phase1") == {"ECASAM": {False}, "ECA": {False}, "SAM": {False}}
+    assert switches("phase2a") == {"ECASAM": {True}, "ECA": {True}, "SAM": {False}}
+    assert switches("phase2b") == switches("phase3") == {"ECASAM": {True}, "ECA": {True}, "SAM": {True}}
+    batches = 4  # 32 images, batch 8, nominal batch 8: one optimizer step per batch
+    assert norms[: 3 * batches] == [10.0] * (3 * batches) and norms[3 * batches :] == [5.0] * batches
+
+
+@pytest.mark.slow
+def test_without_weights_a_baseline_phase_comes_first_and_stage_runs_one_phase(tmp_path, trained_cbam):
+    root = train(
+        "yolov8n-eca.yaml",
+        data="pcb-mini.yaml",
+        project=str(tmp_path),
+        name="scratch",
+        **TINY,
+        **{"model.pretrain_epochs": 1, "training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 1},
+    )
+    state = json.loads((root / "experiment.json").read_text())
+    assert [p["name"] for p in state["phases"]] == ["pretrain", "warmup", "finetune"]
+    log = (root / "logs/train.log").read_text()
+    assert "freezing a random backbone is pointless" in log and "from pretrain_complete.pt" in log
+    baseline, _ = load_checkpoint(root / "checkpoints/pretrain_complete.pt")
+    assert not any(isinstance(m, AttentionModule) for m in baseline.modules())
+
+    only = train(
+        trained_cbam, data="pcb-mini.yaml", stage="finetune", project=str(tmp_path), name="one", epochs=1, **TINY
+    )
+    assert [p["name"] for p in json.loads((only / "experiment.json").read_text())["phases"]] == ["finetune"]
+
+
+@pytest.mark.slow
+def test_pose_model_two_stage(tmp_path):
+    """Detection and pose: a synthetic pose dataset, yolov8n-pose-cbam, baseline phase then two stages."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 8), ("val", 4)):
+        (tmp_path / "images" / split).mkdir(parents=True)
+        (tmp_path / "labels" / split).mkdir(parents=True)
+        for k in range(n):
+            img = np.full((64, 64, 3), 255, np.uint8)
+            x, y = rng.integers(8, 36, 2)
+            img[y : y + 20, x : x + 20] = 0
+            Image.fromarray(img).save(tmp_path / "images" / split / f"{k}.jpg")
+            corners = [(x, y), (x + 20, y), (x, y + 20), (x + 20, y + 20)]
+            kpts = " ".join(f"{cx / 64:.4f} {cy / 64:.4f} 2" for cx, cy in corners)
+            label = f"0 {(x + 10) / 64:.4f} {(y + 10) / 64:.4f} {20 / 64:.4f} {20 / 64:.4f} {kpts}\n"
+            (tmp_path / "labels" / split / f"{k}.txt").write_text(label)
+    data = tmp_path / "square.yaml"
+    data.write_text("train: images/train\nval: images/val\nkpt_shape: [4, 3]\nflip_idx: [1, 0, 3, 2]\nnames: {0: sq}\n")
+    root = train(
+        "yolov8n-pose-cbam.yaml",
+        data=str(data),
+        project=str(tmp_path),
+        name="pose",
+        **TINY,
+        **{"model.pretrain_epochs": 1, "training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 1},
+    )
+    final, _ = load_checkpoint(root / "checkpoints/final_model.pt")
+    assert type(final).__name__ == "PoseModel" and final.kpt_shape == [4, 3]
+    assert [i for i, m in enumerate(final.model) if type(m).__name__ == "CBAM"] == [5, 8, 12]
+
+
+KILL_SCRIPT = """
+import sys
+from yolo_attention.cli.main import cli
+sys.argv = ["yolo-attn", "train", *sys.argv[1:]]
+cli()
+"""
+
+
+@pytest.mark.slow
+def test_resume_after_the_process_is_killed_mid_phase(pretrained_baseline, tmp_path):
+    """SIGKILL a real training process during fine-tuning, then `yolo-attn train resume=<exp>`."""
+    args = [
+        "model=yolov8n-cbam.yaml",
+        "data=pcb-mini.yaml",
+        f"pretrained={pretrained_baseline}",
+        f"project={tmp_path}",
+        "name=kill",
+        "imgsz=64",
+        "batch=8",
+        "workers=0",
+        "plots=False",
+        "warmup_epochs=0",
+        "training_strategy.warmup.epochs=1",
+        "training_strategy.finetune.epochs=4",
+    ]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 300
+    last = None
+    while time.time() < deadline and process.poll() is None:
+        found = list(tmp_path.glob("kill_*/finetune/weights/last.pt"))
+        if found:
+            last = found[0]
+            break
+        time.sleep(0.05)
+    assert last is not None, "fine-tuning never wrote a checkpoint"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    root = last.parents[2]
+    state = json.loads((root / "experiment.json").read_text())
+    assert [p["status"] for p in state["phases"]] == ["done", "running"]
+    rows_before = len(read_results(root / "finetune/results.csv"))
+    assert 1 <= rows_before < 4
+    warmup_csv = (root / "warmup/results.csv").read_bytes()
+    warmup_ckpt = (root / "checkpoints/warmup_complete.pt").stat().st_mtime_ns
+
+    result = CliRunner().invoke(cli, ["train", f"resume={root}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    state = json.loads((root / "experiment.json").read_text())
+    assert [p["status"] for p in state["phases"]] == ["done", "done"]
+    assert (root / "warmup/results.csv").read_bytes() == warmup_csv  # the finished phase was not redone
+    assert (root / "checkpoints/warmup_complete.pt").stat().st_mtime_ns == warmup_ckpt
+    rows = read_results(root / "finetune/results.csv")
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]  # continued, nothing lost, nothing repeated
+    assert (root / "checkpoints/final_model.pt").is_file()
+    assert "resuming phase 'finetune'" in (root / "logs/train.log").read_text()

@@ -1,0 +1,164 @@
+"""Per-phase behaviour through Ultralytics callbacks: attention switches, head dropout, clipping norm, early stopping.
+
+Every callback is a module-level function bound with `functools.partial`, or an instance of a module-level class,
+so that DDP workers can unpickle them; none is a closure.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+
+from yolo_attention.modules import AttentionModule, set_attention
+from yolo_attention.training.freeze import keep_frozen_exact
+
+__all__ = ["EarlyStopping", "phase_callbacks", "apply_switches", "head_output_convs"]
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if hasattr(model, "module") else model
+
+
+def apply_switches(model: torch.nn.Module, switches: dict[str, bool]) -> dict[str, int]:
+    """Switch attention modules on or off by kind; ``all`` names every attention module and is applied first.
+
+    Examples:
+        >>> import yolo_attention
+        >>> from ultralytics import YOLO
+        >>> apply_switches(YOLO("yolov8n-ecasam.yaml").model, {"all": False, "ECA": True})
+        {'all': 9, 'ECA': 3}
+    """
+    counts = {}
+    if "all" in switches:
+        modules = [m for m in model.modules() if isinstance(m, AttentionModule)]
+        for m in modules:
+            m.enabled = bool(switches["all"])
+        counts["all"] = len(modules)
+    rest = {k: v for k, v in switches.items() if k != "all"}
+    if rest:
+        counts.update(set_attention(model, rest))
+    return counts
+
+
+def _switch_callback(trainer, switches: dict[str, bool]) -> None:
+    """on_pretrain_routine_end: the model being trained and the EMA copy that is validated and saved."""
+    apply_switches(_unwrap(trainer.model), switches)
+    if getattr(trainer, "ema", None) is not None:
+        apply_switches(trainer.ema.ema, switches)
+
+
+def head_output_convs(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """Return the last convolution of every branch of the output layer (Detect: cv2, cv3; Pose adds cv4)."""
+    head = _unwrap(model).model[-1]
+    convs = []
+    for name in ("cv2", "cv3", "cv4"):
+        branches = getattr(head, name, None)
+        if isinstance(branches, torch.nn.ModuleList):
+            convs += [branch[-1] for branch in branches if isinstance(branch, torch.nn.Sequential)]
+    return convs
+
+
+def _dropout_pre_hook(module, args, p: float):
+    if module.training:
+        return (F.dropout(args[0], p=p, training=True), *args[1:])
+    return None
+
+
+def _head_dropout_callback(trainer, p: float) -> None:
+    """on_pretrain_routine_end: dropout before the head's output convolutions of the trained model only.
+
+    The hooks go on the model being trained after Ultralytics copied it into the EMA, so validation and the saved
+    checkpoints (both EMA) never drop anything, and the checkpoints carry no hooks.
+    """
+    for conv in head_output_convs(trainer.model):
+        conv.register_forward_pre_hook(functools.partial(_dropout_pre_hook, p=p))
+
+
+def _clip_callback(trainer, max_norm: float | None) -> None:
+    trainer.clip_grad_norm = max_norm
+
+
+METRIC_ALIASES = {
+    "val/mAP50-95": "metrics/mAP50-95(B)",
+    "val/mAP50": "metrics/mAP50(B)",
+    "val/precision": "metrics/precision(B)",
+    "val/recall": "metrics/recall(B)",
+    "val/pose_mAP50-95": "metrics/mAP50-95(P)",
+    "val/pose_mAP50": "metrics/mAP50(P)",
+}
+
+
+class EarlyStopping:
+    """Stop a phase when `monitor` has not improved by more than `min_delta` for `patience` validated epochs.
+
+    Losses (monitors with "loss" in the name) must fall, everything else must rise. Used as an `on_fit_epoch_end`
+    callback; `stopped_epoch` is set when it ends the phase.
+
+    Args:
+        monitor (str): ``val/mAP50-95``, ``val/mAP50``, ``val/box_loss`` ... or any key of the trainer's metrics.
+        patience (int): Validated epochs without improvement before stopping.
+        min_delta (float): Smallest change that counts as an improvement.
+    """
+
+    def __init__(self, monitor: str = "val/mAP50-95", patience: int = 20, min_delta: float = 0.0):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"early_stopping.patience must be an int >= 1, got {patience!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
+            raise ValueError(f"early_stopping.min_delta must be a number >= 0, got {min_delta!r}")
+        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
+        self.key = METRIC_ALIASES.get(monitor, monitor)
+        self.minimize = "loss" in monitor
+        self.best, self.best_epoch, self.bad_epochs, self.stopped_epoch = None, None, 0, None
+
+    def update(self, epoch: int, value: float) -> bool:
+        """Record one validated epoch; return True when the phase should stop."""
+        if value is None or math.isnan(value):
+            return False
+        improved = self.best is None or (
+            value < self.best - self.min_delta if self.minimize else value > self.best + self.min_delta
+        )
+        if improved:
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+        else:
+            self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+    def __call__(self, trainer) -> None:
+        """on_fit_epoch_end: read the monitored metric and stop the phase when patience runs out."""
+        metrics = getattr(trainer, "metrics", None) or {}
+        if self.key not in metrics:
+            known = ", ".join([*METRIC_ALIASES, *metrics])
+            raise ValueError(f"early_stopping.monitor '{self.monitor}' is not a validation metric; known: {known}")
+        if self.update(trainer.epoch + 1, float(metrics[self.key])) and not trainer.stop:
+            self.stopped_epoch = trainer.epoch + 1
+            trainer.stop = True
+            from ultralytics.utils import LOGGER
+
+            LOGGER.info(
+                f"Early stopping: {self.monitor} has not improved by more than {self.min_delta} for "
+                f"{self.patience} epochs (best {self.best:.5f} at epoch {self.best_epoch})"
+            )
+
+
+def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[tuple[str, object]]:
+    """Return the (event, callback) pairs that make a phase's promises true in the weights.
+
+    Args:
+        phase (Phase): The schedule phase.
+        early_stopping (EarlyStopping, optional): This phase's early stopping, if enabled.
+
+    Returns:
+        (list[tuple[str, callable]]): Pairs for `YOLO.add_callback`.
+    """
+    callbacks = [(event, fn) for event, fn in keep_frozen_exact().items()]
+    callbacks.append(("on_pretrain_routine_start", functools.partial(_clip_callback, max_norm=phase.clip_grad_norm)))
+    if phase.attention:
+        callbacks.append(("on_pretrain_routine_end", functools.partial(_switch_callback, switches=phase.attention)))
+    if phase.head_dropout:
+        callbacks.append(("on_pretrain_routine_end", functools.partial(_head_dropout_callback, p=phase.head_dropout)))
+    if early_stopping is not None:
+        callbacks.append(("on_fit_epoch_end", early_stopping))
+    return callbacks
