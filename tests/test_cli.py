@@ -65,18 +65,18 @@ def test_bad_input_is_one_line_not_a_traceback(run, args, fragment, tmp_path, mo
 
 
 @pytest.mark.slow
-def test_train_writes_weights_and_results_under_runs(run, tmp_path, monkeypatch):
+def test_plain_training_with_schedule_none_writes_an_experiment(run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run("train", "epochs=1", "imgsz=64", "workers=0", "plots=False", "model=yolov8n-eca.yaml")
+    result = run("train", "schedule=none", "epochs=1", "imgsz=64", "workers=0", "plots=False", "model=yolov8n-eca.yaml")
     assert result.exit_code == 0, result.output
-    save_dir = tmp_path / "runs" / "train" / "train"
-    assert (save_dir / "weights" / "best.pt").is_file()
-    assert (save_dir / "results.csv").read_text().count("\n") == 2  # header + one epoch
+    (root,) = (tmp_path / "runs" / "experiments").glob("yolov8n-eca_none_*")
+    assert (root / "train" / "weights" / "best.pt").is_file() and (root / "checkpoints" / "final_model.pt").is_file()
+    assert (root / "train" / "results.csv").read_text().count("\n") == 2  # header + one epoch
 
 
 @pytest.mark.slow
 def test_train_inserts_attention_into_a_pretrained_baseline(run, tmp_path, monkeypatch, pretrained_baseline):
-    """attn= where= on a baseline checkpoint: the generated YAML is saved beside the run, the weights carry over."""
+    """attn= where= on a baseline checkpoint: the generated YAML is saved with the run, the weights carry over."""
     import torch
     from ultralytics.nn.tasks import load_checkpoint
 
@@ -86,20 +86,21 @@ def test_train_inserts_attention_into_a_pretrained_baseline(run, tmp_path, monke
         f"model={pretrained_baseline}",
         "attn=eca",
         "where=neck",
+        "schedule=none",
         "epochs=1",
         "imgsz=64",
         "workers=0",
         "plots=False",
         "val=False",
-        "freeze=[0,1,2,3,4,5,6,7,8,9]",
+        "freeze=backbone",
         "optimizer=SGD",
         "lr0=0.01",
         "warmup_epochs=0",
     )
     assert result.exit_code == 0, result.output
-    saved = tmp_path / "runs" / "train" / "yolov8n-eca-neck.yaml"
-    assert saved.is_file()
-    trained, _ = load_checkpoint(tmp_path / "runs" / "train" / "train" / "weights" / "last.pt")
+    (root,) = (tmp_path / "runs" / "experiments").glob("last-eca_none_*")
+    assert (root / "configs" / "yolov8n-eca-neck.yaml").is_file()
+    trained, _ = load_checkpoint(root / "checkpoints" / "final_model.pt")
     source, _ = load_checkpoint(pretrained_baseline)
     assert [i for i, m in enumerate(trained.model) if type(m).__name__ == "ECA"] == [16, 20, 24]
     assert torch.equal(trained.model[0].conv.weight, source.model[0].conv.weight)  # frozen and transferred

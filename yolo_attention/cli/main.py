@@ -107,6 +107,8 @@ def train(config_file, overrides):
 
     args = parse_overrides(overrides, ultralytics_keys() | set(CLI_ALIASES) | RUN_KEYS, dotted=True)
     config_file = args.pop("config", None) or config_file
+    if "schedule" in args and args["schedule"] is None:  # Ultralytics' value parsing turns `none` into None
+        args["schedule"] = "none"
     if not args and not config_file:
         from yolo_attention.training.config import BUNDLED_CONFIG_DIR
 

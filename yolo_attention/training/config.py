@@ -174,6 +174,8 @@ def apply_overrides(config: dict, overrides: dict[str, Any]) -> dict:
             continue
         if key == "export" and isinstance(value, str):
             value = [f.strip() for f in value.split(",") if f.strip()]
+        if key == "schedule" and value is None:  # Ultralytics' value parsing turns `schedule=none` into None
+            value = "none"
         if key in CLI_ALIASES:
             config = _set_dotted(config, CLI_ALIASES[key], value)
         elif "." in key:

@@ -91,7 +91,7 @@ def _plan(config: dict, exp: Experiment, stage: str | None) -> dict:
             _log("no pretrained weights and model.pretrain_epochs=0: the frozen backbone is random", warning=True)
     for phase in phases:
         try:  # an index out of range fails now, not hours later when its phase starts
-            freeze_indices(model, phase.freeze)
+            freeze_indices(model, config["overrides"].get("freeze", phase.freeze))
         except ValueError as e:
             raise ValueError(f"phase '{phase.name}': {e}") from None
         plan["phases"].append(phase.to_dict())
@@ -179,7 +179,7 @@ def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
             if save_dir.exists():  # a phase interrupted before its first checkpoint starts again, cleanly
                 shutil.rmtree(save_dir)
             model = _start_model(exp, plan, index)
-        frozen = freeze_indices(model, phase.freeze)
+        frozen = freeze_indices(model, config["overrides"].get("freeze", phase.freeze))
         frozen_attention = sorted(set(frozen) & set(layer_map(model).attention))
         if frozen_attention:
             _log(f"phase '{phase.name}': freeze={phase.freeze} freezes attention layers {frozen_attention}", True)
@@ -294,6 +294,14 @@ def run_experiment(config: dict, stage: str | None = None) -> Path:
     from ultralytics.data.utils import check_det_dataset
 
     check_det_dataset(str(config["data"]["config_path"]))
+    model_path = str(config["model"]["config_path"])
+    if model_path.endswith(".pt"):
+        if not Path(model_path).is_file():
+            raise FileNotFoundError(f"model checkpoint '{model_path}' does not exist")
+    else:
+        from ultralytics.nn.tasks import yaml_model_load
+
+        yaml_model_load(model_path)  # a misspelt model name fails here, with a suggestion
     exp = Experiment.create(config["project"]["output_dir"], config["project"]["experiment_name"])
     (exp.root / "configs" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     try:
