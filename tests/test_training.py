@@ -204,6 +204,9 @@ def test_two_stage_end_to_end(pretrained_baseline, tmp_path):
     ):
         assert (root / path).is_file(), path
     assert (root / "models").is_dir() and root.name.startswith("two_")
+    pytest.importorskip("tensorboard")  # installed by the dev extra
+    events = list((root / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and sum(e.stat().st_size for e in events) > 0
     assert "Transferred 355/355 tensors" in (root / "logs/train.log").read_text()
 
     summary = json.loads((root / "results/training_summary.json").read_text())

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from yolo_attention.modules import AttentionModule, set_attention
 from yolo_attention.training.freeze import keep_frozen_exact
 
-__all__ = ["EarlyStopping", "phase_callbacks", "apply_switches", "head_output_convs"]
+__all__ = ["EarlyStopping", "TensorBoardLog", "phase_callbacks", "apply_switches", "head_output_convs"]
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -141,6 +141,37 @@ class EarlyStopping:
                 f"Early stopping: {self.monitor} has not improved by more than {self.min_delta} for "
                 f"{self.patience} epochs (best {self.best:.5f} at epoch {self.best_epoch})"
             )
+
+
+class TensorBoardLog:
+    """Log every phase's losses, metrics and learning rates into the experiment's tensorboard/ folder.
+
+    Steps continue across phases (`step_offset` is the epochs of the phases before), so one run shows the whole
+    schedule. Used as an `on_fit_epoch_end` callback; `available()` says whether tensorboard is installed.
+    """
+
+    def __init__(self, log_dir: str, phase: str, step_offset: int = 0):
+        self.log_dir, self.phase, self.step_offset = str(log_dir), phase, step_offset
+
+    @staticmethod
+    def available() -> bool:
+        """Whether torch's tensorboard writer (the `tensorboard` package) can be imported."""
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def __call__(self, trainer) -> None:
+        """on_fit_epoch_end: append this epoch's scalars."""
+        from torch.utils.tensorboard import SummaryWriter
+
+        step = self.step_offset + trainer.epoch + 1
+        scalars = {**trainer.label_loss_items(trainer.tloss, prefix="train"), **trainer.metrics, **trainer.lr}
+        with SummaryWriter(self.log_dir) as writer:
+            for key, value in scalars.items():
+                writer.add_scalar(key, float(value), step)
+            writer.add_text("phase", self.phase, step)
 
 
 def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[tuple[str, object]]:

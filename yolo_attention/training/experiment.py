@@ -56,7 +56,8 @@ class Experiment:
             n += 1
             root = Path(output_dir).resolve() / f"{name}_{stamp}_{n}"
         for sub in SUBDIRS:
-            (root / sub).mkdir(parents=True, exist_ok=True)
+            if sub != "tensorboard":  # made by the tensorboard writer, when tensorboard is installed
+                (root / sub).mkdir(parents=True, exist_ok=True)
         experiment = cls(root, {"name": name, "created": stamp, "elapsed_s": 0.0, "phases": []})
         experiment.save()
         return experiment

@@ -12,7 +12,7 @@ import yaml
 from yolo_attention.correspondence import layer_map
 from yolo_attention.modules import MODULES
 from yolo_attention.placement import remove_attention
-from yolo_attention.training.callbacks import EarlyStopping, phase_callbacks
+from yolo_attention.training.callbacks import EarlyStopping, TensorBoardLog, phase_callbacks
 from yolo_attention.training.config import apply_overrides, load_config, train_args
 from yolo_attention.training.experiment import Experiment, read_results
 from yolo_attention.training.freeze import freeze_indices
@@ -186,6 +186,9 @@ def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
         stopper = _early_stopping(config, read_results(save_dir / "results.csv") if mode == "resume" else [])
         for event, callback in phase_callbacks(phase, stopper):
             model.add_callback(event, callback)
+        if TensorBoardLog.available():
+            before = sum(int(p.get("epochs") or 0) for p in exp.state["phases"][: exp.state["phases"].index(state)])
+            model.add_callback("on_fit_epoch_end", TensorBoardLog(exp.root / "tensorboard", phase.name, before))
         args = {**train_args(config), **phase.train_args, **config["overrides"]}
         args.update(
             data=str(config["data"]["config_path"]),
