@@ -272,17 +272,20 @@ def test_four_phase_end_to_end_switches_clipping_and_lr(pretrained_baseline, tmp
 
 
 @pytest.mark.slow
-def test_without_weights_a_baseline_phase_comes_first_and_stage_runs_one_phase(tmp_path, trained_cbam):
+def test_without_weights_a_baseline_phase_comes_first_early_stopping_and_stage(tmp_path, trained_cbam):
     root = train(
         "yolov8n-eca.yaml",
         data="pcb-mini.yaml",
         project=str(tmp_path),
         name="scratch",
         **TINY,
-        **{"model.pretrain_epochs": 1, "training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 1},
+        **{"model.pretrain_epochs": 1, "training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 4},
+        **{"early_stopping.enabled": True, "early_stopping.patience": 1, "early_stopping.min_delta": 1.0},
     )
     state = json.loads((root / "experiment.json").read_text())
     assert [p["name"] for p in state["phases"]] == ["pretrain", "warmup", "finetune"]
+    finetune = json.loads((root / "results/training_summary.json").read_text())["phases"][2]
+    assert finetune["early_stopped"] is True and finetune["epochs_run"] == 2  # no +1.0 mAP gain within 1 epoch
     log = (root / "logs/train.log").read_text()
     assert "freezing a random backbone is pointless" in log and "from pretrain_complete.pt" in log
     baseline, _ = load_checkpoint(root / "checkpoints/pretrain_complete.pt")
