@@ -12,7 +12,7 @@ from yolo_attention import attention_layer_indices
 from yolo_attention.placement import insert_attention
 from yolo_attention.resources import bundled_model_cfgs
 
-CFGS = [p.name for p in bundled_model_cfgs()]
+CFGS = [p.name for p in bundled_model_cfgs() if "-pcb" not in p.name]  # PCB models: tests/test_pcb_models.py
 SCALES = "nsmlx"
 
 

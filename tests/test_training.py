@@ -394,3 +394,22 @@ def test_resume_after_the_process_is_killed_mid_phase(pretrained_baseline, tmp_p
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]  # continued, nothing lost, nothing repeated
     assert (root / "checkpoints/final_model.pt").is_file()
     assert "resuming phase 'finetune'" in (root / "logs/train.log").read_text()
+
+
+@pytest.mark.slow
+def test_pcb_model_two_stage_on_pcb_mini(tmp_path):
+    """A P2-P5 PCB model with attention: baseline phase (yolov8n-pcb), then one epoch of each stage."""
+    root = train(
+        "yolov8n-pcb-cbam.yaml",
+        data="pcb-mini.yaml",
+        project=str(tmp_path),
+        name="pcb",
+        **TINY,
+        **{"model.pretrain_epochs": 1, "training_strategy.warmup.epochs": 1, "training_strategy.finetune.epochs": 1},
+    )
+    summary = json.loads((root / "results/training_summary.json").read_text())
+    assert [p["name"] for p in summary["phases"]] == ["pretrain", "warmup", "finetune"]
+    assert summary["phases"][1]["frozen_layers"] == [0, 1, 2, 4, 5, 7, 8, 10, 11, 12]
+    final, _ = load_checkpoint(root / "checkpoints/final_model.pt")
+    assert [i for i, m in enumerate(final.model) if type(m).__name__ == "CBAM"] == [3, 6, 9, 13]
+    assert len(final.model[-1].cv2) == 4  # heads at P2, P3, P4, P5

@@ -34,7 +34,9 @@ def cli():
     yolo-attn modules                      list the attention modules
     yolo-attn models                       list the bundled model YAMLs
     yolo-attn train [key=value ...]        train (defaults: yolov8n-cbam.yaml on pcb-mini.yaml)
-    yolo-attn convert deeppcb src= out=    DeepPCB release -> YOLO dataset
+    yolo-attn convert deeppcb|hripcb ...   DeepPCB / HRIPCB release -> YOLO dataset
+    yolo-attn predict model= source=       sliced prediction on full boards
+    yolo-attn val model= data= protocol=   validation, also with DeepPCB's own protocol
     """
     import yolo_attention  # noqa: F401  registers the modules with Ultralytics
 
@@ -71,9 +73,9 @@ def models(scale):
 
     click.echo(f"{'model':<28}{'layers':>8}{'params':>12}{'vs base':>10}{'GFLOPs':>9}")
     baselines = {}
-    for path in sorted(bundled_model_cfgs(), key=lambda p: ("-pose" in p.name, p.name)):
+    for path in sorted(bundled_model_cfgs(), key=lambda p: ("-pose" in p.name, "-pcb" in p.name, p.name)):
         name = path.name.replace("yolov8", f"yolov8{scale}", 1)
-        base_name = f"yolov8{scale}{'-pose' if '-pose' in name else ''}.yaml"
+        base_name = f"yolov8{scale}{'-pose' if '-pose' in name else '-p2' if '-pcb' in name else ''}.yaml"
         if base_name not in baselines:
             baselines[base_name] = layers, params, flops = _model_summary(base_name)
             click.echo(f"{base_name:<28}{layers:>8}{params:>12,}{'':>10}{flops:>9.2f}")
@@ -138,6 +140,13 @@ def deeppcb(overrides):
     report = convert_deeppcb(str(args["src"]), str(args["out"]), templates=bool(args.get("templates", False)))
     click.echo(report.summary())
     click.echo(f"data YAML: {report.out / 'data.yaml'}")
+
+
+from yolo_attention.cli.pcb_cmd import hripcb, predict, val  # noqa: E402
+
+cli.add_command(predict)
+cli.add_command(val)
+convert.add_command(hripcb)
 
 
 if __name__ == "__main__":
