@@ -193,3 +193,9 @@ def test_checkpoint_loads_in_a_fresh_process(trained_cbam, repo, tmp_path, safe_
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "layers [5, 8, 12]" in out.stdout and "boxes" in out.stdout
+
+
+def test_public_api_is_importable_from_the_package():
+    for name in yolo_attention.__all__:
+        assert getattr(yolo_attention, name) is not None, name
+    assert callable(yolo_attention.train) and callable(yolo_attention.insert)

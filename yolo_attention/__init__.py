@@ -18,6 +18,7 @@ from yolo_attention.integration import attention_layer_indices, expose_module, i
 from yolo_attention.modules import MODULES, get_module, set_attention
 from yolo_attention.modules.registry import add_register_listener
 from yolo_attention.modules.registry import register_module as _register_module
+from yolo_attention.training.runner import train
 from yolo_attention.transfer import transfer_weights
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "layer_map",
     "register_module",
     "set_attention",
+    "train",
     "transfer_weights",
 ]
 
