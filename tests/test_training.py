@@ -15,8 +15,8 @@ import torch
 from click.testing import CliRunner
 from ultralytics import YOLO
 from ultralytics.nn.tasks import load_checkpoint
+from weights import assert_frozen_equal
 
-from yolo_attention import correspond
 from yolo_attention.cli.main import cli
 from yolo_attention.modules import AttentionModule
 from yolo_attention.training import load_schedule, train
@@ -166,20 +166,6 @@ def test_switches_head_dropout_and_callbacks_are_picklable():
 # --- real tiny runs -----------------------------------------------------------------------------------------------
 
 
-def frozen_equal(source_path, trained_path, frozen):
-    source, _ = load_checkpoint(source_path)
-    trained, _ = load_checkpoint(trained_path)
-    mapping = correspond(source, trained).to_source()
-    src_state, dst_state = source.state_dict(), trained.state_dict()
-    n = 0
-    for d in frozen:
-        for key, value in dst_state.items():
-            if key.startswith(f"model.{d}."):
-                assert torch.equal(value, src_state[f"model.{mapping[d]}.{key.split('.', 2)[2]}"]), key
-                n += 1
-    return n
-
-
 @pytest.mark.slow
 def test_two_stage_end_to_end(pretrained_baseline, tmp_path):
     root = train(
@@ -223,7 +209,9 @@ def test_two_stage_end_to_end(pretrained_baseline, tmp_path):
     assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(0.001)
 
     # frozen means unchanged, bit for bit (BatchNorm statistics included); the attention layers trained
-    assert frozen_equal(pretrained_baseline, root / "checkpoints/warmup_complete.pt", warmup["frozen_layers"]) > 100
+    assert (
+        assert_frozen_equal(pretrained_baseline, root / "checkpoints/warmup_complete.pt", warmup["frozen_layers"]) > 100
+    )
     warm, _ = load_checkpoint(root / "checkpoints/warmup_complete.pt")
     assert all(warm.model[i].residual_gate.item() != 0 for i in (5, 8, 12))
 

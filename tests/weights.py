@@ -1,0 +1,27 @@
+"""Assertions on saved weights shared by the transfer and training tests."""
+
+from __future__ import annotations
+
+import torch
+from ultralytics.nn.tasks import load_checkpoint
+
+from yolo_attention import correspond
+
+
+def assert_frozen_equal(source_path, trained_path, frozen) -> int:
+    """Assert every tensor of the `frozen` layers in `trained_path` equals its source tensor bit for bit.
+
+    Layers are mapped by correspondence, so the source may be the baseline the trained model was built from. Returns
+    the number of tensors compared (parameters and buffers, BatchNorm statistics included).
+    """
+    source, _ = load_checkpoint(source_path)
+    trained, _ = load_checkpoint(trained_path)
+    mapping = correspond(source, trained).to_source()
+    src_state, dst_state = source.state_dict(), trained.state_dict()
+    n = 0
+    for d in frozen:
+        for key, value in dst_state.items():
+            if key.startswith(f"model.{d}."):
+                assert torch.equal(value, src_state[f"model.{mapping[d]}.{key.split('.', 2)[2]}"]), key
+                n += 1
+    return n
