@@ -280,9 +280,17 @@ def test_without_weights_a_baseline_phase_comes_first_early_stopping_and_stage(t
     assert not any(isinstance(m, AttentionModule) for m in baseline.modules())
 
     only = train(
-        trained_cbam, data="pcb-mini.yaml", stage="finetune", project=str(tmp_path), name="one", epochs=1, **TINY
+        trained_cbam,
+        data="pcb-mini.yaml",
+        stage="finetune",
+        project=str(tmp_path),
+        name="one",
+        epochs=1,
+        export="onnx",
+        **TINY,
     )
     assert [p["name"] for p in json.loads((only / "experiment.json").read_text())["phases"]] == ["finetune"]
+    assert list((only / "models").glob("*.onnx"))  # exported and verified into the experiment's models/
 
 
 @pytest.mark.slow

@@ -36,6 +36,8 @@ def cli():
     yolo-attn train [key=value ...]        train (defaults: yolov8n-cbam.yaml on pcb-mini.yaml)
     yolo-attn convert deeppcb|hripcb ...   DeepPCB / HRIPCB release -> YOLO dataset
     yolo-attn predict model= source=       sliced prediction on full boards
+    yolo-attn export model= format=        export (onnx, openvino, torchscript, engine), then verify vs PyTorch
+    yolo-attn benchmark model= formats=    latency and memory against the attention-free baseline
     yolo-attn val model= data= protocol=   validation, also with DeepPCB's own protocol
     """
     import yolo_attention  # noqa: F401  registers the modules with Ultralytics
@@ -142,7 +144,11 @@ def deeppcb(overrides):
     click.echo(f"data YAML: {report.out / 'data.yaml'}")
 
 
+from yolo_attention.cli.export_cmd import benchmark, export  # noqa: E402
 from yolo_attention.cli.pcb_cmd import hripcb, predict, val  # noqa: E402
+
+cli.add_command(export)
+cli.add_command(benchmark)
 
 cli.add_command(predict)
 cli.add_command(val)

@@ -223,19 +223,23 @@ def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
 
 
 def _finish(exp: Experiment, config: dict, plan: dict) -> None:
-    from ultralytics import YOLO
 
     last_phase = exp.phase_state(plan["phases"][-1]["name"])
     final = exp.root / "checkpoints" / "final_model.pt"
     shutil.copy2(last_phase["checkpoint"], final)
     exp.state["final_model"] = str(final)
-    for fmt in config["export"]["formats"]:
-        exported = Path(YOLO(str(final)).export(format=fmt, imgsz=config["environment"]["imgsz"]))
-        target = exp.root / "models" / exported.name
-        if target.exists():
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        shutil.move(str(exported), target)
-        _log(f"exported {fmt}: {target}")
+    formats = list(config["export"]["formats"])
+    if formats:
+        from yolo_attention.export import export_and_verify
+
+        reports = export_and_verify(
+            str(final), formats, imgsz=config["environment"]["imgsz"], out_dir=exp.root / "models"
+        )
+        failed = [r for r in reports if not r.passed]
+        for report in reports:
+            _log(f"export {report.line()}")
+        if failed:
+            raise ValueError(f"export verification failed: {failed[0].line()}")
     exp.save()
 
 

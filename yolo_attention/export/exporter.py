@@ -1,0 +1,316 @@
+"""Export through Ultralytics' public `YOLO.export`, then prove each export computes what the PyTorch model does.
+
+For every format: export, move the artifact into the output folder (an experiment's ``models/`` folder by default),
+write which attention modules the model carries into its metadata, run it in its own runtime on real images and
+compare the raw head outputs with PyTorch's; with a dataset, validate it too and put its mAP next to PyTorch's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ultralytics.utils import LOGGER
+
+from yolo_attention.export.tensorrt import check_tensorrt
+from yolo_attention.export.verify import FORMATS, ParityReport, load_images, validate_map, verify_export
+from yolo_attention.modules.suggest import did_you_mean
+
+__all__ = [
+    "ALIASES",
+    "MAP_TOL",
+    "add_attention_metadata",
+    "attention_metadata",
+    "experiment_models_dir",
+    "export_and_verify",
+    "parse_formats",
+    "resolve_precision",
+]
+
+ALIASES = {"tensorrt": "engine", "trt": "engine", "ov": "openvino", "ts": "torchscript"}
+MAP_TOL = {"fp16": 0.5, "int8": 1.0}
+"""Largest mAP50 drop (points, 0..100) against PyTorch that passes, per precision, when a dataset is given."""
+
+
+def parse_formats(formats: str | Iterable[str]) -> list[str]:
+    """Return the export formats of ``"onnx,openvino"`` or a list, lower-cased, aliases resolved, duplicates dropped.
+
+    Raises:
+        ValueError: On an unknown format, naming the valid ones and the closest.
+
+    Examples:
+        >>> parse_formats("onnx, OpenVINO,trt")
+        ['onnx', 'openvino', 'engine']
+    """
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    out = []
+    for item in items:
+        name = str(item).strip().lower()
+        if not name:
+            continue
+        name = ALIASES.get(name, name)
+        if name not in FORMATS:
+            raise ValueError(
+                f"unknown export format '{item}'; valid: {', '.join(FORMATS)}.{did_you_mean(name, list(FORMATS))}"
+            )
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError(f"no export format given; valid: {', '.join(FORMATS)}")
+    return out
+
+
+def resolve_precision(fmt: str, half: bool = False, int8: bool = False, cuda: bool = False) -> tuple[str, str | None]:
+    """Return the precision `fmt` is exported at for the flags asked, and a note when it differs from the request.
+
+    INT8 is offered for OpenVINO (NNCF, gates kept in float) and TensorRT; FP16 for ONNX, OpenVINO (FP16 weights),
+    TensorRT, and TorchScript on a GPU. A format that cannot give the lowest precision asked for gives the next one.
+
+    Examples:
+        >>> resolve_precision("openvino", half=True, int8=True)
+        ('int8', None)
+        >>> resolve_precision("torchscript", half=True)
+        ('fp32', 'FP16 TorchScript needs a GPU; torchscript exported in FP32')
+    """
+    if int8 and fmt in ("openvino", "engine"):
+        return "int8", None
+    wanted = "int8" if int8 else "fp16" if half else "fp32"
+    got = "fp16" if half and (fmt != "torchscript" or cuda) else "fp32"
+    if got == wanted:
+        return got, None
+    reason = "INT8 is offered for openvino and engine" if wanted == "int8" else "FP16 TorchScript needs a GPU"
+    return got, f"{reason}; {fmt} exported in {got.upper()}"
+
+
+def experiment_models_dir(path: str | Path) -> Path | None:
+    """Return the ``models/`` folder of the experiment a checkpoint belongs to, or None.
+
+    An experiment folder holds ``experiment.json``; checkpoints sit in ``checkpoints/`` or ``<phase>/weights/``.
+
+    Examples:
+        >>> experiment_models_dir("yolov8n-cbam.yaml") is None
+        True
+    """
+    path = Path(str(path)).resolve()
+    for parent in list(path.parents)[:4]:
+        if (parent / "experiment.json").is_file():
+            return parent / "models"
+    return None
+
+
+def attention_metadata(model) -> dict[int, str]:
+    """Return ``{layer index: "Module(settings)"}`` for every attention layer of `model`.
+
+    Examples:
+        >>> import yolo_attention
+        >>> from ultralytics import YOLO
+        >>> attention_metadata(YOLO("yolov8n-eca.yaml"))[5]
+        "ECA(c1=64, kernel_size=3, gate='sigmoid', enabled=True)"
+    """
+    import torch
+
+    from yolo_attention.correspondence import layers_of
+    from yolo_attention.integration import attention_layer_indices
+
+    layers = layers_of(model)
+    out = {}
+    for i in attention_layer_indices(model):
+        modules = list(layers[i]) if isinstance(layers[i], torch.nn.Sequential) else [layers[i]]
+        out[i] = " -> ".join(f"{type(m).__name__}({m.extra_repr()})" for m in modules)
+    return out
+
+
+def add_attention_metadata(artifact: str | Path, attention: dict[int, str]) -> None:
+    """Record the attention modules next to Ultralytics' metadata: an ONNX ``attention`` property or metadata.yaml key.
+
+    The value is a Python literal (like Ultralytics' own ``names``), readable with `ast.literal_eval`.
+    """
+    import yaml
+
+    path = Path(artifact)
+    if path.suffix == ".onnx":
+        import onnx
+
+        model = onnx.load(str(path))
+        for prop in list(model.metadata_props):
+            if prop.key == "attention":
+                model.metadata_props.remove(prop)
+        prop = model.metadata_props.add()
+        prop.key, prop.value = "attention", str(attention)
+        onnx.save(model, str(path))
+    elif path.is_dir() and (path / "metadata.yaml").is_file():
+        meta = yaml.safe_load((path / "metadata.yaml").read_text()) or {}
+        meta["attention"] = str(attention)
+        (path / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+
+
+def _move(artifact: Path, out_dir: Path | None) -> Path:
+    if out_dir is None:
+        return artifact
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / artifact.name
+    if target.resolve() == artifact.resolve():
+        return artifact
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+    return Path(shutil.move(str(artifact), str(target)))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+def export_and_verify(
+    model,
+    formats: str | Sequence[str] = ("onnx", "openvino", "torchscript"),
+    imgsz: int = 640,
+    half: bool = False,
+    int8: bool = False,
+    dynamic: bool = False,
+    data: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    batch: int | None = None,
+    images: int = 8,
+    rtol: float | None = None,
+    map_tol: float | None = None,
+    int8_compare: bool = True,
+    subset_size: int = 300,
+    simplify: bool = True,
+    device: str | int | None = None,
+) -> list[ParityReport]:
+    """Export `model` to each format and verify each export against the PyTorch model.
+
+    Args:
+        model: A `YOLO`, or a checkpoint / model YAML path.
+        formats (str | Sequence[str]): ``onnx``, ``openvino``, ``torchscript``, ``engine``, comma-separated or a list.
+        imgsz (int): Export size (square).
+        half (bool): FP16 where the format offers it (see `resolve_precision`).
+        int8 (bool): INT8 for openvino (NNCF, attention gates in float) and engine; needs `data`.
+        dynamic (bool): Dynamic batch and image size; verified on two input shapes.
+        data (str | Path, optional): Dataset YAML. Verification images come from its val split (else the bundled
+            pcb-mini's); with it, every export and the PyTorch model are validated and their mAPs compared.
+        out_dir (str | Path, optional): Folder the artifacts are moved into. Defaults to the experiment's
+            ``models/`` folder when `model` is a checkpoint inside an experiment, else where Ultralytics writes.
+        batch (int, optional): Export batch size (the largest batch for dynamic TensorRT engines, default 8 there).
+        images (int): Number of real images to compare outputs on.
+        rtol (float, optional): Parity tolerance on ``|d| / max(|torch|, 1)``; defaults to `verify.RTOL`.
+        map_tol (float, optional): Largest mAP50 drop in points for FP16/INT8 exports; defaults to `MAP_TOL`.
+        int8_compare (bool): For INT8 OpenVINO with `data`, also quantise without gate protection and report its mAP.
+        subset_size (int): INT8 calibration images (from the train split).
+        simplify (bool): Let Ultralytics simplify ONNX graphs (onnxslim).
+        device (str | int, optional): Export device; TensorRT uses GPU 0 by default.
+
+    Returns:
+        (list[ParityReport]): One report per format, in order; check `passed`.
+
+    Raises:
+        ValueError: Bad formats, or INT8 without `data`.
+        TensorRTUnavailableError: ``engine`` asked for without CUDA and tensorrt (checked before exporting anything).
+
+    Examples:
+        >>> import tempfile, yolo_attention
+        >>> from ultralytics import YOLO
+        >>> reports = export_and_verify(YOLO("yolov8n-se.yaml"), "onnx", imgsz=64, out_dir=tempfile.mkdtemp())
+        >>> reports[0].passed
+        True
+    """
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.engine.model import Model
+
+    import yolo_attention  # noqa: F401  registers the modules before a checkpoint is unpickled
+
+    fmts = parse_formats(formats)
+    if "engine" in fmts:
+        check_tensorrt()
+    if int8 and not data and any(f in ("openvino", "engine") for f in fmts):
+        raise ValueError("int8=True needs data=<dataset YAML>: INT8 is calibrated on its images and judged by its mAP")
+    if not isinstance(imgsz, int) or isinstance(imgsz, bool) or imgsz < 32:
+        raise ValueError(f"imgsz must be an int >= 32 (a square export size), got {imgsz!r}")
+    source = model if isinstance(model, (str, Path)) else getattr(model, "ckpt_path", None)
+    yolo = model if isinstance(model, Model) else YOLO(str(model))
+    out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
+    cuda = torch.cuda.is_available()
+    inputs = load_images(data, imgsz, images)
+    attention = attention_metadata(yolo)
+    reports: list[ParityReport] = []
+    int8_maps: dict[str, tuple[float, float, float]] = {}
+    for fmt in fmts:
+        precision, note = resolve_precision(fmt, half, int8, cuda)
+        if note:
+            LOGGER.warning(f"yolo-attention export: {note}")
+        kwargs = {"format": fmt, "imgsz": imgsz, "dynamic": dynamic, "verbose": False}
+        kwargs["batch"] = batch or (8 if fmt == "engine" and dynamic else 1)
+        if fmt in ("onnx", "engine"):
+            kwargs["simplify"] = simplify
+        if precision == "fp16":
+            kwargs["quantize"] = 16
+        if precision == "int8" and fmt == "engine":
+            kwargs.update(quantize=8, data=str(data))
+        if fmt == "engine" or (fmt == "torchscript" and precision == "fp16"):
+            kwargs["device"] = device if device is not None else 0
+        elif device is not None:
+            kwargs["device"] = device
+        try:
+            artifact = Path(yolo.export(**kwargs))
+            if precision == "int8" and fmt == "openvino":
+                artifact = _int8_openvino(yolo, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
+            else:
+                artifact = _move(artifact, out)
+            add_attention_metadata(artifact, attention)
+        except Exception as e:  # one format failing must not hide the others' results
+            report = ParityReport(fmt, "", precision, dynamic, error=f"export failed: {type(e).__name__}: {e}")
+            report.notes += [note] if note else []
+            reports.append(report)
+            continue
+        images_in = inputs[: kwargs["batch"]] if fmt == "engine" and dynamic else inputs  # an engine's largest batch
+        report = verify_export(yolo, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"])
+        report.notes += [note] if note else []
+        reports.append(report)
+        LOGGER.info(f"yolo-attention verify: {report.line()}")
+    if data:
+        _validate(yolo, reports, data, imgsz, map_tol, int8_maps)
+    return reports
+
+
+def _int8_openvino(yolo, fp32_dir: Path, data, imgsz: int, out: Path | None, compare: bool, subset_size: int, maps):
+    """Quantise the FP32 OpenVINO export with gate protection (and without, to compare); drop the FP32 folder."""
+    from yolo_attention.correspondence import layers_of
+    from yolo_attention.export.int8 import compare_gate_protection, quantize_openvino
+    from yolo_attention.integration import attention_layer_indices
+
+    stem = fp32_dir.name.removesuffix("_openvino_model")
+    target = (out or fp32_dir.parent) / f"{stem}_int8_openvino_model"
+    _remove(target)
+    if compare:
+        report = compare_gate_protection(yolo, fp32_dir, data, imgsz, target, subset_size)
+        maps[str(report.protected)] = (report.protected_map50, report.protected_map50_95, report.unprotected_map50)
+        LOGGER.info(f"yolo-attention INT8 OpenVINO (calibrated on the train split of {data}):\n{report.table()}")
+        artifact = report.protected
+    else:
+        head = len(layers_of(yolo)) - 1
+        artifact = quantize_openvino(
+            fp32_dir, data, attention_layer_indices(yolo), head, imgsz, target, True, subset_size
+        )
+    _remove(fp32_dir)
+    return artifact
+
+
+def _validate(yolo, reports: list[ParityReport], data, imgsz: int, map_tol: float | None, int8_maps: dict) -> None:
+    """Validate PyTorch and every export on `data` with the same settings; fill in the mAP fields."""
+    ref50, ref = validate_map(yolo, data, imgsz, batch=8)
+    for report in reports:
+        if report.error is not None:
+            continue
+        if report.artifact in int8_maps:
+            report.map50, report.map50_95, report.map50_unprotected = int8_maps[report.artifact]
+        else:
+            report.map50, report.map50_95 = validate_map(report.artifact, data, imgsz)
+        report.ref_map50, report.ref_map50_95 = ref50, ref
+        report.map_tol = map_tol if map_tol is not None else MAP_TOL.get(report.precision)
