@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-__all__ = ["insert_attention", "remove_attention", "shift_map"]
+__all__ = ["insert_attention", "kept_layers", "remove_attention", "shift_map"]
 
 
 def shift_map(num_layers: int, after: Sequence[int]) -> list[int]:
@@ -80,49 +80,85 @@ def insert_attention(cfg: dict, module: str, after: Sequence[int], args: list | 
     return new
 
 
-def remove_attention(cfg: dict, names: Sequence[str]) -> dict:
-    """Return a copy of a model YAML dict without its layers named in `names`: the baseline it was built from.
+def _attention_names(modules: Collection[str] | None) -> set[str]:
+    if modules is not None:
+        return set(modules)
+    from yolo_attention.modules import MODULES
 
-    The inverse of `insert_attention`: a layer that read an attention layer reads what that attention layer read.
+    return set(MODULES)
+
+
+def kept_layers(cfg: dict, modules: Collection[str] | None = None) -> list[int]:
+    """Return the indices (over backbone + head) of the layers `remove_attention` keeps, in order.
+
+    `kept_layers(cfg)[j]` is the index in `cfg` of layer `j` of the baseline.
 
     Examples:
+        >>> cfg = {"backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "ECA", []]], "head": [[-1, 1, "Conv", [8, 1]]]}
+        >>> kept_layers(cfg)
+        [0, 2]
+    """
+    names = _attention_names(modules)
+    layers = list(cfg["backbone"]) + list(cfg["head"])
+    return [i for i, layer in enumerate(layers) if layer[2] not in names]
+
+
+def remove_attention(cfg: dict, modules: Collection[str] | None = None) -> dict:
+    """Return a copy of a model YAML dict without its attention layers, every `from` index remapped.
+
+    A layer that read an attention layer reads that layer's input instead (through ``-1`` when it is the layer just
+    before it, else through its new absolute index), so ``remove_attention(insert_attention(cfg, ...))`` gives back
+    `cfg`'s layers.
+
+    Args:
+        cfg (dict): Ultralytics model YAML dict with ``backbone`` and ``head`` lists.
+        modules (Collection[str], optional): Module names to remove. Defaults to every registered attention module.
+
+    Returns:
+        (dict): The baseline YAML dict, without the ``attention``, ``attn_init`` and ``yaml_file`` keys.
+
+    Raises:
+        ValueError: If an attention layer reads more than one input, or nothing would be left.
+
+    Examples:
+        >>> from yolo_attention.placement import insert_attention
         >>> base = {"backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]]],
         ...         "head": [[[-1, 0], 1, "Concat", [1]]]}
-        >>> remove_attention(insert_attention(base, "ECA", after=[0]), ["ECA"]) == base
+        >>> remove_attention(insert_attention(base, "ECA", after=[0])) == base
         True
     """
+    names = _attention_names(modules)
     layers = list(cfg["backbone"]) + list(cfg["head"])
-    names = set(names)
-    removed = {i for i, layer in enumerate(layers) if layer[2] in names}
-    if any(not isinstance(layers[i][0], int) for i in removed):
-        raise ValueError("attention layers read one input; a multi-input layer cannot be removed")
-    new_index = {}
-    for i in range(len(layers)):
-        if i not in removed:
-            new_index[i] = len(new_index)
+    source = {}  # removed layer -> absolute index of the layer it reads
+    for i, (f, _, name, _) in enumerate(layers):
+        if name in names:
+            if not isinstance(f, int) or isinstance(f, bool):
+                raise ValueError(f"layer {i} ({name}) reads {f!r}; an attention layer must read one input (an int)")
+            source[i] = i + f if f < 0 else f
+    kept = [i for i in range(len(layers)) if i not in source]
+    if not kept:
+        raise ValueError("the model has only attention layers; nothing is left after removing them")
+    new_index = {old: new for new, old in enumerate(kept)}
 
-    def source(j: int) -> int:
-        while j in removed:  # follow an attention layer back to the layer it reads
-            j = j + layers[j][0] if layers[j][0] < 0 else layers[j][0]
-        return j
+    def resolve(target: int) -> int:
+        while target in source:  # attention reading attention
+            target = source[target]
+        return target
 
     def remap(f: int, i: int) -> int:
         target = i + f if f < 0 else f
-        if target < 0:
+        if target < 0:  # reads the input image
             return f
-        mapped = new_index[source(target)]
-        return -1 if f < 0 and mapped == new_index[i] - 1 else mapped
+        mapped = new_index[resolve(target)] if resolve(target) >= 0 else -1
+        return -1 if f == -1 and mapped == new_index[i] - 1 else mapped
 
-    out = []
-    for i, (f, repeats, name, args) in enumerate(layers):
-        if i in removed:
-            continue
-        out.append(
-            [[remap(x, i) for x in f] if isinstance(f, list) else remap(f, i), repeats, name, copy.deepcopy(args)]
-        )
-    n_backbone = sum(1 for i in range(len(cfg["backbone"])) if i not in removed)
-    new = {
-        k: copy.deepcopy(v) for k, v in cfg.items() if k not in ("backbone", "head", "yaml_file", "scale", "attention")
-    }
-    new["backbone"], new["head"] = out[:n_backbone], out[n_backbone:]
+    out_layers = []
+    for i in kept:
+        f, repeats, name, args = layers[i]
+        f_new = [remap(x, i) for x in f] if isinstance(f, list) else remap(f, i)
+        out_layers.append([f_new, repeats, name, copy.deepcopy(args)])
+    n_backbone = sum(1 for i in kept if i < len(cfg["backbone"]))
+    new = {k: copy.deepcopy(v) for k, v in cfg.items() if k not in ("backbone", "head", "attention", "attn_init")}
+    new.pop("yaml_file", None)
+    new["backbone"], new["head"] = out_layers[:n_backbone], out_layers[n_backbone:]
     return new
