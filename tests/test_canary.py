@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
 import torch
 from ultralytics.data import utils as data_utils
 from ultralytics.nn import tasks
@@ -47,6 +48,7 @@ def test_every_internal_has_a_canary():
         "ultralytics.nn.tasks._SafeLoad",
         "ultralytics.nn.tasks.BaseModel.load",
         "layer attributes .f .i .type",
+        "ultralytics.engine.trainer.BaseTrainer.optimizer_step",
     }
 
 
@@ -131,3 +133,22 @@ def test_parse_model_tags_layers_with_from_index_and_type():
     layers, _ = original_parse_model(tiny_cfg(), ch=3, verbose=False)
     assert [(m.i, m.f) for m in layers] == [(0, -1), (1, -1), (2, [-1])]
     assert layers[0].type == "ultralytics.nn.modules.conv.Conv"
+
+
+def test_optimizer_step_clips_through_torch_at_call_time():
+    """Ultralytics clips with torch.nn.utils.clip_grad_norm_(..., max_norm=10.0), looked up when it runs."""
+    from ultralytics.engine.trainer import BaseTrainer
+
+    from yolo_attention.integration.ultralytics_hooks import clip_grad_norm_at
+
+    source = inspect.getsource(BaseTrainer.optimizer_step)
+    assert "torch.nn.utils.clip_grad_norm_(" in source and "max_norm=10.0" in source
+    seen = []
+    original = torch.nn.utils.clip_grad_norm_
+    with clip_grad_norm_at(5.0):
+        param = torch.nn.Parameter(torch.ones(3))
+        param.grad = torch.full((3,), 100.0)
+        torch.nn.utils.clip_grad_norm_([param], max_norm=10.0)
+        seen.append(float(param.grad.norm()))
+    assert torch.nn.utils.clip_grad_norm_ is original
+    assert seen[0] == pytest.approx(5.0)
