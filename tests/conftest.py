@@ -21,51 +21,38 @@ def runs_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("runs")
 
 
-@pytest.fixture(scope="session")
-def trained_cbam(runs_dir) -> Path:
-    """best.pt of a one-epoch yolov8n-cbam run on the bundled pcb-mini data (imgsz 64), trained once per session."""
+def train_tiny(model_cfg: str, runs_dir: Path, name: str, **extra) -> Path:
+    """Train `model_cfg` one epoch on the bundled pcb-mini data at imgsz 64; return the run folder."""
     from ultralytics import YOLO
 
     import yolo_attention  # noqa: F401
 
-    model = YOLO("yolov8n-cbam.yaml")
-    model.train(
+    YOLO(model_cfg).train(
         data="pcb-mini.yaml",
         epochs=1,
         imgsz=64,
         batch=8,
         workers=0,
         project=str(runs_dir),
-        name="cbam",
+        name=name,
         exist_ok=True,
         plots=False,
         verbose=False,
+        **extra,
     )
-    return runs_dir / "cbam" / "weights" / "best.pt"
+    return runs_dir / name
+
+
+@pytest.fixture(scope="session")
+def trained_cbam(runs_dir) -> Path:
+    """best.pt of a one-epoch yolov8n-cbam run on the bundled pcb-mini data (imgsz 64), trained once per session."""
+    return train_tiny("yolov8n-cbam.yaml", runs_dir, "cbam") / "weights" / "best.pt"
 
 
 @pytest.fixture(scope="session")
 def pretrained_baseline(runs_dir) -> Path:
     """Stands in for yolov8n.pt (nothing is downloaded): a yolov8n baseline trained one epoch on pcb-mini."""
-    from ultralytics import YOLO
-
-    import yolo_attention  # noqa: F401
-
-    model = YOLO("yolov8n.yaml")
-    model.train(
-        data="pcb-mini.yaml",
-        epochs=1,
-        imgsz=64,
-        batch=8,
-        workers=0,
-        project=str(runs_dir),
-        name="baseline",
-        exist_ok=True,
-        plots=False,
-        verbose=False,
-        val=False,
-    )
-    return runs_dir / "baseline" / "weights" / "last.pt"
+    return train_tiny("yolov8n.yaml", runs_dir, "baseline", val=False) / "weights" / "last.pt"
 
 
 @pytest.fixture(scope="session")
