@@ -69,7 +69,7 @@ def test_missing_schedule_file():
 
 
 def test_config_sections_overrides_and_suggestions(tmp_path):
-    assert load_config(DEFAULT_CONFIG and None) == DEFAULT_CONFIG
+    assert load_config() == DEFAULT_CONFIG
     from yolo_attention.training.config import BUNDLED_CONFIG_DIR
 
     assert load_config(BUNDLED_CONFIG_DIR / "example.yaml") == DEFAULT_CONFIG  # the template documents every key

@@ -15,33 +15,18 @@ validated on the held-out split. Target: INT8 mAP50 at most 1 point below FP32.
 from __future__ import annotations
 
 import argparse
-import random
+import sys
 import time
 from pathlib import Path
 
-import yaml
-
 import yolo_attention  # noqa: F401  registers the modules before checkpoints load
-from yolo_attention.data import DEEPPCB_CLASSES, convert_deeppcb
 from yolo_attention.export import compare_gate_protection, run_benchmark, validate_map
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure_transfer import holdout_dataset  # noqa: E402
 
 TARGETS = {"eca": 1.02}
 DEFAULT_TARGET = 1.05
-
-
-def holdout_dataset(src: Path, out: Path, val_fraction: float = 0.2, seed: int = 0) -> Path:
-    """Convert the DeepPCB release and write a data YAML whose val split is a fixed-seed held-out part of trainval."""
-    if not (out / "data.yaml").exists():
-        convert_deeppcb(src, out)
-    images = sorted((out / "images" / "trainval").glob("*.jpg"))
-    random.Random(seed).shuffle(images)
-    n_val = round(len(images) * val_fraction)
-    (out / "holdout_val.txt").write_text("\n".join(str(p) for p in sorted(images[:n_val])) + "\n")
-    (out / "holdout_train.txt").write_text("\n".join(str(p) for p in sorted(images[n_val:])) + "\n")
-    data = {"path": str(out), "train": "holdout_train.txt", "val": "holdout_val.txt"}
-    data["names"] = dict(enumerate(DEEPPCB_CLASSES))
-    (out / "holdout.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return out / "holdout.yaml"
 
 
 def latency(args) -> list[tuple[str, str, float, float, float, float]]:

@@ -22,7 +22,7 @@ from yolo_attention.data import DEEPPCB_CLASSES, convert_deeppcb
 from yolo_attention.integration.ultralytics_hooks import original_load
 
 
-def holdout_dataset(src: Path, out: Path, val_fraction: float, seed: int) -> Path:
+def holdout_dataset(src: Path, out: Path, val_fraction: float = 0.2, seed: int = 0) -> Path:
     """Convert DeepPCB and write a data YAML whose val split is a fixed-seed held-out part of trainval."""
     if not (out / "data.yaml").exists():
         convert_deeppcb(src, out)
