@@ -11,7 +11,7 @@ from PIL import Image
 
 from yolo_attention.data import DEEPPCB_CLASSES, ConversionReport, convert_deeppcb
 
-BUNDLED_YAML = Path(__file__).resolve().parents[1] / "datasets" / "pcb-mini.yaml"
+BUNDLED_YAML = Path(__file__).resolve().parents[2] / "datasets" / "pcb-mini.yaml"
 
 # One defect per class name, in DeepPCB type order 1..6.
 EXPECTED_ORDER = ("open", "short", "mousebite", "spur", "copper", "pin-hole")

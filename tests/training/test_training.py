@@ -15,7 +15,7 @@ import torch
 from click.testing import CliRunner
 from ultralytics import YOLO
 from ultralytics.nn.tasks import load_checkpoint
-from weights import assert_frozen_equal
+from tests.helpers.weights import assert_frozen_equal
 
 from yolo_attention.cli.main import cli
 from yolo_attention.modules import AttentionModule

@@ -7,7 +7,7 @@ import torch
 import yaml
 from ultralytics import YOLO
 from ultralytics.nn.tasks import load_checkpoint
-from weights import assert_frozen_equal
+from tests.helpers.weights import assert_frozen_equal
 
 import yolo_attention
 from yolo_attention import correspond, layer_map, transfer_weights

@@ -41,7 +41,7 @@ from yolo_attention.modules import (
     set_attention,
 )
 
-MODULES_DIR = Path(__file__).resolve().parents[1] / "yolo_attention" / "modules"
+MODULES_DIR = Path(__file__).resolve().parents[2] / "yolo_attention" / "modules"
 CHANNELS = (1, 3, 16, 24, 33, 64)  # includes counts not divisible by the reductions (16, 32)
 BUILTINS = {"CBAM": CBAM, "SAM": SAM, "ECA": ECA, "ECASAM": ECASAM, "CoordAtt": CoordAtt, "SE": SE}
 
