@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 from ultralytics.utils import ROOT
 
-from yolo_attention.model_yaml import render_model_yaml
-from yolo_attention.placement import insert_attention
+from yolo_attention.arch.model_yaml import render_model_yaml
+from yolo_attention.arch.yaml_edit import insert_attention
 
 BACKBONE_P3_P4_P5 = [4, 6, 9]  # yolov8.yaml: C2f (P3/8), C2f (P4/16), SPPF (P5/32)
 MODULES = {  # YAML module name -> (file suffix, what it is)

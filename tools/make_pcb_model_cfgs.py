@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 from ultralytics.utils import ROOT
 
-from yolo_attention.model_yaml import render_model_yaml
-from yolo_attention.placement import insert_attention, shift_map
+from yolo_attention.arch.model_yaml import render_model_yaml
+from yolo_attention.arch.yaml_edit import insert_attention, shift_map
 
 BASE = "yolov8-p2.yaml"
 BACKBONE_P2_P3_P4_P5 = [2, 4, 6, 9]  # yolov8-p2.yaml: C2f (P2/4), C2f (P3/8), C2f (P4/16), SPPF (P5/32)

@@ -1,6 +1,7 @@
 """yolo-attention: attention modules for Ultralytics YOLOv8, named in a model YAML, trained the careful way.
 
-Importing the package registers every attention module with Ultralytics (idempotent, nothing else happens):
+Importing the package registers every attention module with Ultralytics and hooks weight loading (idempotent); the
+training, export, data and evaluation layers load when first used (``yolo_attention.train`` imports training):
 
     >>> import yolo_attention
     >>> from ultralytics import YOLO
@@ -9,17 +10,15 @@ Importing the package registers every attention module with Ultralytics (idempot
 
 from __future__ import annotations
 
+import importlib
 import logging
 from importlib import metadata
 
-from yolo_attention.correspondence import LayerMap, correspond, layer_map
-from yolo_attention.insertion import insert
+from yolo_attention.arch.transfer import load_into
 from yolo_attention.integration import attention_layer_indices, expose_module, install
 from yolo_attention.modules import MODULES, get_module, set_attention
 from yolo_attention.modules.registry import add_register_listener
 from yolo_attention.modules.registry import register_module as _register_module
-from yolo_attention.training.runner import train
-from yolo_attention.transfer import transfer_weights
 
 __all__ = [
     "__version__",
@@ -74,6 +73,29 @@ def _load_entry_points() -> None:
             LOGGER.warning(f"yolo-attention: entry point '{entry.name}' ({entry.value}) could not be loaded: {e}")
 
 
-install()
+# Public names whose layers load on first use: `import yolo_attention` stays as light as registration allows.
+_LAZY = {
+    "LayerMap": "yolo_attention.arch.correspondence",
+    "correspond": "yolo_attention.arch.correspondence",
+    "layer_map": "yolo_attention.arch.correspondence",
+    "insert": "yolo_attention.arch.insert",
+    "transfer_weights": "yolo_attention.arch.transfer",
+    "train": "yolo_attention.training.runner",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'yolo_attention' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+install(load=load_into)
 add_register_listener(expose_module)
 _load_entry_points()

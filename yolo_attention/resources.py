@@ -1,26 +1,44 @@
-"""Where the bundled model YAMLs and datasets live, in a wheel and in a source checkout."""
+"""The one resolver of the files the package bundles (model and dataset YAMLs, pcb-mini, schedules, configs, weights).
+
+It works the same in a wheel and in a source checkout (editable install).
+
+In a wheel, ``model_cfgs/`` and ``datasets/`` are installed inside the package (``yolo_attention/model_cfgs``); in a
+checkout they sit at the repository top, beside the package. Both are plain folders found from this file's location,
+never through ``importlib.resources`` of a namespace package (whose ``str()`` is not a path).
+"""
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
-__all__ = ["MODEL_CFG_DIR", "DATASET_DIR", "bundled_model_cfgs", "find_bundled"]
+__all__ = [
+    "CONFIG_DIR",
+    "DATASET_DIR",
+    "MODEL_CFG_DIR",
+    "PACKAGE_DIR",
+    "SCHEDULE_DIR",
+    "WEIGHTS_DIR",
+    "bundled_model_cfgs",
+    "bundled_weights",
+    "find_bundled",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def _resource_dir(package: str, checkout_name: str) -> Path:
-    """Return the folder of a data package, falling back to the repository layout when run from a checkout."""
-    try:
-        path = Path(str(importlib.resources.files(package)))
-        if path.is_dir():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[1] / checkout_name
+def _bundled_dir(name: str) -> Path:
+    """``yolo_attention/<name>`` in a wheel, ``<repository>/<name>`` in a checkout."""
+    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    return PACKAGE_DIR / name
 
 
-MODEL_CFG_DIR = _resource_dir("yolo_attention.model_cfgs", "model_cfgs")
-DATASET_DIR = _resource_dir("yolo_attention.datasets", "datasets")
+MODEL_CFG_DIR = _bundled_dir("model_cfgs")
+DATASET_DIR = _bundled_dir("datasets")
+SCHEDULE_DIR = PACKAGE_DIR / "schedules"
+CONFIG_DIR = PACKAGE_DIR / "configs"
+WEIGHTS_DIR = PACKAGE_DIR / "weights"
 
 
 def bundled_model_cfgs() -> list[Path]:
@@ -33,11 +51,16 @@ def bundled_model_cfgs() -> list[Path]:
     return sorted(MODEL_CFG_DIR.glob("*.yaml"))
 
 
-def find_bundled(name: str | Path) -> Path | None:
-    """Return the bundled model YAML or dataset YAML called `name`, or None.
+def bundled_weights() -> list[Path]:
+    """Return the shipped checkpoints (``*.pt``), sorted by name."""
+    return sorted(WEIGHTS_DIR.glob("*.pt"))
 
-    Only bare file names are looked up (``yolov8-cbam.yaml``, ``pcb-mini.yaml``): a name with a folder in it is the
-    user's own path and is never redirected to a bundled file.
+
+def find_bundled(name: str | Path) -> Path | None:
+    """Return the bundled model YAML, dataset YAML or checkpoint called `name`, or None.
+
+    Only bare file names are looked up (``yolov8-cbam.yaml``, ``pcb-mini.yaml``, ``yolov8n-deeppcb.pt``): a name with
+    a folder in it is the user's own path and is never redirected to a bundled file.
 
     Examples:
         >>> find_bundled("pcb-mini.yaml").name
@@ -48,7 +71,7 @@ def find_bundled(name: str | Path) -> Path | None:
     name = str(name)
     if not name or Path(name).name != name:
         return None
-    for folder in (MODEL_CFG_DIR, DATASET_DIR):
+    for folder in (MODEL_CFG_DIR, DATASET_DIR, WEIGHTS_DIR):
         candidate = folder / name
         if candidate.is_file():
             return candidate

@@ -193,7 +193,7 @@ def test_identity_transfer_predicts_as_the_baseline_and_frozen_training_keeps_fr
         name="t",
         val=False,
     )
-    report = yolo_attention.transfer._LAST_REPORT.get()
+    report = yolo_attention.arch.transfer._LAST_REPORT.get()
     assert report.transferred == report.total  # the trainer's rebuild went through the plugin too
 
     last = tmp_path / "t" / "weights" / "last.pt"

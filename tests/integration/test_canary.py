@@ -47,6 +47,7 @@ def test_every_internal_has_a_canary():
         "ultralytics.data.utils.check_file",
         "ultralytics.nn.tasks._SafeLoad",
         "ultralytics.nn.tasks.BaseModel.load",
+        "ultralytics.nn.tasks.load_checkpoint",
         "layer attributes .f .i .type",
         "ultralytics.engine.trainer.BaseTrainer.optimizer_step",
     }
@@ -152,3 +153,48 @@ def test_optimizer_step_clips_through_torch_at_call_time():
         seen.append(float(param.grad.norm()))
     assert torch.nn.utils.clip_grad_norm_ is original
     assert seen[0] == pytest.approx(5.0)
+
+
+def test_load_checkpoint_returns_the_model_and_fails_on_a_file_that_is_not_a_checkpoint(tmp_path):
+    from yolo_attention.integration import CheckpointError, read_checkpoint
+
+    model = tasks.DetectionModel(tiny_cfg(), verbose=False)
+    torch.save({"model": model.half(), "train_args": {}}, tmp_path / "ok.pt")
+    loaded, ckpt = tasks.load_checkpoint(str(tmp_path / "ok.pt"))
+    assert isinstance(loaded, tasks.DetectionModel) and isinstance(ckpt, dict)
+    assert next(read_checkpoint(tmp_path / "ok.pt").parameters()).dtype == torch.float32
+    (tmp_path / "bad.pt").write_text("garbage\n")
+    with pytest.raises(CheckpointError, match=r"'bad.pt' is not a PyTorch checkpoint"):
+        read_checkpoint(tmp_path / "bad.pt")
+    with pytest.raises(FileNotFoundError):
+        read_checkpoint(tmp_path / "missing.pt")
+
+
+def test_model_ema_update_leaves_frozen_tensors_bit_identical():
+    """Ultralytics 8.4's EMA lerps (v += (x - v)(1 - d)): a frozen tensor equal in model and EMA stays equal.
+
+    Older releases computed v = d*v + (1-d)*x, which moves about a quarter of frozen float32 values by an ulp; the
+    plugin then needs its keep-frozen callbacks again (training/freeze.py). This canary fails if that comes back.
+    """
+    from ultralytics.utils.torch_utils import ModelEMA
+
+    torch.manual_seed(0)
+    model = tasks.DetectionModel(tiny_cfg(), verbose=False)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p) * 3.3)
+    frozen = [n for n, p in model.named_parameters() if n.startswith("model.0.")]
+    for n, p in model.named_parameters():
+        p.requires_grad_(n not in frozen)
+    ema = ModelEMA(model)
+    before = {n: model.state_dict()[n].clone() for n in frozen}
+    for _ in range(30):
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if n not in frozen:
+                    p.add_(torch.randn_like(p) * 0.1)
+        ema.update(model)
+    ema_state = ema.ema.state_dict()
+    assert all(torch.equal(ema_state[n], before[n]) for n in frozen)
+    moved = [n for n, p in model.named_parameters() if n not in frozen and not torch.equal(ema_state[n], p)]
+    assert moved  # the EMA does update the trained tensors

@@ -9,7 +9,7 @@ from ultralytics import YOLO
 from ultralytics.utils import ROOT
 
 from yolo_attention import attention_layer_indices
-from yolo_attention.placement import insert_attention
+from yolo_attention.arch.yaml_edit import insert_attention
 from yolo_attention.resources import bundled_model_cfgs
 
 CFGS = [p.name for p in bundled_model_cfgs() if "-pcb" not in p.name]  # PCB models: tests/test_pcb_models.py

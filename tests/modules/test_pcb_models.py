@@ -12,7 +12,7 @@ from ultralytics.nn.tasks import parse_model, yaml_model_load
 from ultralytics.utils import ROOT
 
 from yolo_attention import attention_layer_indices
-from yolo_attention.placement import insert_attention
+from yolo_attention.arch.yaml_edit import insert_attention
 from yolo_attention.resources import MODEL_CFG_DIR, find_bundled
 
 P2_BASE = yaml.safe_load((ROOT / "cfg" / "models" / "v8" / "yolov8-p2.yaml").read_text())

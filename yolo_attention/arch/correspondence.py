@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
+from yolo_attention.common.models import layers_of, task_model
+from yolo_attention.modules import is_attention
 
-from yolo_attention.modules import MODULES
-
-__all__ = ["LayerMap", "layer_map", "correspond", "layers_of"]
-
-
-def layers_of(model) -> torch.nn.Sequential:
-    """Return the layer list of a `YOLO`, a `DetectionModel` (or pose model) or the list itself."""
-    layers = model
-    while not isinstance(layers, torch.nn.Sequential):
-        if not hasattr(layers, "model"):
-            raise ValueError(f"expected an Ultralytics model, got {type(model).__name__}")
-        layers = layers.model
-    return layers
-
-
-def _task_model(model) -> torch.nn.Module:
-    """Return the `DetectionModel`-like module (the one with `.yaml`) of a `YOLO` or the model itself."""
-    return model.model if not hasattr(model, "yaml") and hasattr(model, "model") else model
-
-
-def is_attention(layer: torch.nn.Module) -> bool:
-    """Whether a layer (or a repeated block of layers) is an attention layer."""
-    registered = tuple(MODULES.values())
-    if isinstance(layer, torch.nn.Sequential):
-        return len(layer) > 0 and all(isinstance(m, registered) for m in layer)
-    return isinstance(layer, registered)
+__all__ = ["LayerMap", "correspond", "layer_map", "layers_of"]
 
 
 @dataclass
@@ -73,8 +49,7 @@ def layer_map(model) -> LayerMap:
         ([5, 8, 12], 11, [25])
     """
     layers = layers_of(model)
-    task_model = _task_model(model)
-    n_backbone = len(getattr(task_model, "yaml", {}).get("backbone", [])) or len(layers)
+    n_backbone = len(getattr(task_model(model), "yaml", {}).get("backbone", [])) or len(layers)
     attention = [i for i, layer in enumerate(layers) if is_attention(layer)]
     original = [i for i in range(len(layers)) if i not in set(attention)]
     return LayerMap(

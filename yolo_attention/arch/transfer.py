@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from ultralytics.utils import LOGGER
 
-from yolo_attention.correspondence import correspond, layer_map, layers_of
+from yolo_attention.arch.correspondence import correspond, layer_map
+from yolo_attention.common.models import layers_of, task_model
 from yolo_attention.modules import AttentionModule
 
 __all__ = ["ATTN_INITS", "TransferReport", "transfer_weights", "transfer_options", "load_into"]
@@ -83,13 +85,6 @@ def transfer_options(attn_init: str | None = None, verbose: bool = True):
         yield
     finally:
         _OPTIONS.reset(token)
-
-
-def _task_model(model) -> torch.nn.Module:
-    """The DetectionModel/PoseModel inside a `YOLO`, or the model itself."""
-    from ultralytics.engine.model import Model
-
-    return model.model if isinstance(model, Model) else model
 
 
 def _source_model(weights) -> torch.nn.Module:
@@ -166,28 +161,34 @@ def transfer_weights(model, weights, attn_init: str | None = None, verbose: bool
         >>> report.transferred == report.total, report.new_attention
         (True, 18)
     """
-    from ultralytics.engine.model import Model
-
-    if isinstance(model, Model):  # through YOLO.load, so that a later train() starts from these weights
-        with transfer_options(attn_init, verbose):
-            model.load(weights)
-        return _LAST_REPORT.get()
-    return load_into(model, weights, attn_init=attn_init, verbose=verbose)
+    # Through `.load` (a YOLO's, or the task model's BaseModel.load, which the plugin wraps): a later YOLO.train()
+    # then starts from these weights, and the one loading path is the one Ultralytics' trainer takes too.
+    with transfer_options(attn_init, verbose):
+        model.load(str(weights) if isinstance(weights, Path) else weights)
+    return _LAST_REPORT.get()
 
 
-def load_into(model, weights, attn_init: str | None = None, verbose: bool = True) -> TransferReport:
-    """Load `weights` into an Ultralytics task model; what `BaseModel.load` does once the plugin is imported."""
-    from yolo_attention.integration.ultralytics_hooks import original_load
+def load_into(
+    model, weights, key_loader: Callable, attn_init: str | None = None, verbose: bool = True
+) -> TransferReport:
+    """Load `weights` into an Ultralytics task model; what `BaseModel.load` does once the plugin is imported.
 
+    Args:
+        model: Destination task model (or `YOLO`).
+        weights: Source checkpoint dict, `YOLO` or task model (the integration reads files before calling this).
+        key_loader (Callable): Ultralytics' own key-and-shape loader, ``key_loader(dst, src, verbose=...)``, passed
+            in by the integration so that this layer never reaches into Ultralytics' internals.
+        attn_init (str, optional): See `transfer_weights`.
+        verbose (bool): Log the one-line summary.
+    """
+    original_load = key_loader
     options = _OPTIONS.get() or {}
     attn_init = attn_init or options.get("attn_init")
     verbose = verbose and options.get("verbose", True)
-    dst = _task_model(model)
+    dst = task_model(model)
     if isinstance(weights, (str, Path)):
-        from ultralytics.nn.tasks import load_checkpoint
-
-        weights, _ = load_checkpoint(weights)
-    source = _task_model(_source_model(weights))
+        raise TypeError("load_into takes a loaded checkpoint; read files with the integration's read_checkpoint")
+    source = task_model(_source_model(weights))
     name = _describe(weights, source)
     attn_init = resolve_attn_init(dst, attn_init)
     dst_layers = layers_of(dst)

@@ -121,7 +121,7 @@ def remove_attention(cfg: dict, modules: Collection[str] | None = None) -> dict:
         ValueError: If an attention layer reads more than one input, or nothing would be left.
 
     Examples:
-        >>> from yolo_attention.placement import insert_attention
+        >>> from yolo_attention.arch.yaml_edit import insert_attention
         >>> base = {"backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]]],
         ...         "head": [[[-1, 0], 1, "Concat", [1]]]}
         >>> remove_attention(insert_attention(base, "ECA", after=[0])) == base

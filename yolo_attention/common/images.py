@@ -8,7 +8,19 @@ from pathlib import Path
 __all__ = ["IMAGE_SUFFIXES", "is_image", "list_images"]
 
 IMAGE_SUFFIXES: tuple[str, ...] = (
-    ".avif", ".bmp", ".dng", ".heic", ".heif", ".jp2", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp",
+    ".avif",
+    ".bmp",
+    ".dng",
+    ".heic",
+    ".heif",
+    ".jp2",
+    ".jpeg",
+    ".jpg",
+    ".mpo",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".webp",
 )
 """Suffixes Ultralytics reads as images (``ultralytics.data.utils.IMG_FORMATS``, checked by a canary test)."""
 

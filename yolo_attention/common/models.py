@@ -15,14 +15,21 @@ def task_model(model) -> torch.nn.Module:
 
     Examples:
         >>> class Task(torch.nn.Module):
-        ...     yaml = {}
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.model = torch.nn.Sequential()
         >>> class Wrapper:  # what ultralytics' YOLO looks like from here
         ...     model = Task()
         >>> type(task_model(Wrapper())).__name__, type(task_model(Task())).__name__
         ('Task', 'Task')
     """
-    while not hasattr(model, "yaml") and isinstance(getattr(model, "model", None), torch.nn.Module):
-        model = model.model
+    model = unwrap_parallel(model)
+    # A task model holds its layers as `.model` (an nn.Sequential); a YOLO holds the task model as `.model` (and
+    # forwards unknown attributes such as `.yaml` to it, so attributes cannot tell the two apart).
+    inner = getattr(model, "model", None)
+    while isinstance(inner, torch.nn.Module) and not isinstance(inner, torch.nn.Sequential):
+        model = unwrap_parallel(inner)
+        inner = getattr(model, "model", None)
     return model
 
 

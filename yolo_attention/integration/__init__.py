@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from yolo_attention.integration.ultralytics_hooks import (
     INTERNALS,
+    CheckpointError,
     LayerBuildError,
     attention_layer_indices,
     expose_module,
     install,
+    read_checkpoint,
 )
 
-__all__ = ["INTERNALS", "LayerBuildError", "attention_layer_indices", "expose_module", "install"]
+__all__ = [
+    "INTERNALS",
+    "CheckpointError",
+    "LayerBuildError",
+    "attention_layer_indices",
+    "expose_module",
+    "install",
+    "read_checkpoint",
+]

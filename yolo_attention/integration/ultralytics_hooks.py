@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from ultralytics.data import utils as data_utils
 from ultralytics.nn import tasks
 
-from yolo_attention.modules import MODULES, AttentionModule
+from yolo_attention.common.models import layers_of
+from yolo_attention.modules import MODULES, AttentionModule, is_attention
 from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_model_cfgs, find_bundled
 
 __all__ = [
     "INTERNALS",
+    "CheckpointError",
     "LayerBuildError",
     "attention_layer_indices",
     "clip_grad_norm_at",
     "expose_module",
     "install",
     "original_load",
+    "read_checkpoint",
 ]
 
 # Each internal we rely on, and why. tests/test_canary.py checks every one against the installed Ultralytics.
@@ -38,6 +42,7 @@ INTERNALS = {
     "ultralytics.nn.tasks._SafeLoad": "ULTRALYTICS_SAFE_LOAD builds its allow-list on torch's add_safe_globals",
     "ultralytics.nn.tasks.BaseModel.load": "every weight transfer (YOLO.load, trainer get_model with pretrained=) "
     "goes through it; wrapped to place source layers by correspondence before Ultralytics' key matching",
+    "ultralytics.nn.tasks.load_checkpoint": "reads a checkpoint file into its model (read_checkpoint)",
     "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
     "ultralytics.engine.trainer.BaseTrainer.optimizer_step": "clips with torch.nn.utils.clip_grad_norm_(..., "
     "max_norm=10.0) looked up at call time; clip_grad_norm_at() substitutes the configured norm",
@@ -200,14 +205,49 @@ def original_load(model, weights, verbose=True):
     return _ORIGINAL["load"](model, weights, verbose=verbose)
 
 
+class CheckpointError(ValueError):
+    """A file given as weights is not a readable PyTorch/Ultralytics checkpoint."""
+
+
+def read_checkpoint(path: str | Path):
+    """Read an Ultralytics checkpoint file into its model (FP32), with one clear error for anything else.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        CheckpointError: If it is not a PyTorch checkpoint (truncated, another format, text), naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights '{path}' not found")
+    try:
+        model, _ = tasks.load_checkpoint(str(path))
+    except Exception as e:  # torch.load raises many types for a bad file (UnpicklingError, RuntimeError, ValueError)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"'{path.name}' is not a PyTorch checkpoint ({reason[:160]})") from None
+    return model
+
+
+_LOADER = {}  # "load": the plugin's loader, set by install()
+
+
 def _load(self, weights, verbose=True):
-    from yolo_attention.transfer import load_into
+    if isinstance(weights, (str, Path)):
+        weights = read_checkpoint(weights)
+    _LOADER["load"](self, weights, key_loader=_ORIGINAL["load"], verbose=verbose)
 
-    load_into(self, weights, verbose=verbose)
 
+def install(load: Callable | None = None) -> None:
+    """Wrap the Ultralytics lookups once; calling it again changes nothing.
 
-def install() -> None:
-    """Wrap the Ultralytics lookups once; calling it again changes nothing."""
+    Args:
+        load (Callable, optional): The plugin's weight loader, ``load(model, weights, key_loader=, verbose=)``,
+            which `BaseModel.load` calls from now on (passed in, so this module imports nothing from the layers
+            above it). Without one, `BaseModel.load` keeps Ultralytics' behaviour.
+    """
+    if load is not None:
+        _LOADER["load"] = load
+    elif "load" not in _LOADER:
+        _LOADER["load"] = lambda model, weights, key_loader, verbose=True: key_loader(model, weights, verbose=verbose)
     for owner, name, wrapper in (
         (tasks, "parse_model", _parse_model),
         (tasks, "check_yaml", _check_yaml),
@@ -227,8 +267,5 @@ def attention_layer_indices(model: torch.nn.Module) -> list[int]:
         >>> attention_layer_indices(YOLO("yolov8n-eca.yaml"))
         [5, 8, 12]
     """
-    layers = model
-    while not isinstance(layers, torch.nn.Sequential):  # YOLO -> DetectionModel -> Sequential
-        layers = layers.model
-    registered = tuple(MODULES.values())
-    return [i for i, layer in enumerate(layers) if isinstance(layer, registered)]
+    layers = layers_of(model)
+    return [i for i, layer in enumerate(layers) if is_attention(layer)]

@@ -8,7 +8,14 @@ from .coord_att import CoordAtt
 from .eca import ECA
 from .eca_sam import ECASAM
 from .gates import GATES, make_gate
-from .registry import MODULES, add_register_listener, get_module, register_module, remove_register_listener
+from .registry import (
+    MODULES,
+    add_register_listener,
+    get_module,
+    is_attention,
+    register_module,
+    remove_register_listener,
+)
 from .sam import SAM
 from .se import SE
 from .suggest import did_you_mean
@@ -28,6 +35,7 @@ __all__ = [
     "add_register_listener",
     "did_you_mean",
     "get_module",
+    "is_attention",
     "make_gate",
     "register_module",
     "remove_register_listener",

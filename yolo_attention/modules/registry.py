@@ -8,7 +8,14 @@ from torch import nn
 
 from .suggest import did_you_mean
 
-__all__ = ["MODULES", "add_register_listener", "get_module", "register_module", "remove_register_listener"]
+__all__ = [
+    "MODULES",
+    "add_register_listener",
+    "get_module",
+    "is_attention",
+    "register_module",
+    "remove_register_listener",
+]
 
 MODULES: dict[str, type[nn.Module]] = {}
 """Registered modules by name, in registration order. Read it; add to it with `register_module`."""
@@ -159,3 +166,24 @@ def get_module(name: str) -> type[nn.Module]:
             )
     known = ", ".join(sorted(MODULES, key=str.lower)) or "(none registered)"
     raise ValueError(f"unknown attention module {name!r}. Known: {known}.{did_you_mean(str(name), MODULES)}")
+
+
+def is_attention(layer: nn.Module) -> bool:
+    """Whether a model layer is an attention layer: a registered module, or a container holding only such modules.
+
+    The one predicate the package uses (layer roles, freezing, transfer, INT8 protection): an attention layer repeated
+    in a YAML (``n > 1``) is an ``nn.Sequential`` of registered modules, and any other container of them counts too.
+
+    Examples:
+        >>> from yolo_attention.modules import CBAM
+        >>> is_attention(CBAM(16)), is_attention(nn.Sequential(CBAM(16), CBAM(16))), is_attention(nn.Conv2d(1, 1, 1))
+        (True, True, False)
+    """
+    if isinstance(layer, tuple(MODULES.values())):
+        return True
+    children = list(layer.children())
+    return (
+        bool(children)
+        and not any(True for _ in layer.parameters(recurse=False))
+        and all(is_attention(child) for child in children)
+    )

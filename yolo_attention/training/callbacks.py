@@ -12,14 +12,11 @@ import math
 import torch
 import torch.nn.functional as F
 
+from yolo_attention.common.models import unwrap_parallel
 from yolo_attention.modules import AttentionModule, set_attention
 from yolo_attention.training.freeze import keep_frozen_exact
 
 __all__ = ["EarlyStopping", "TensorBoardLog", "phase_callbacks", "apply_switches", "head_output_convs"]
-
-
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if hasattr(model, "module") else model
 
 
 def apply_switches(model: torch.nn.Module, switches: dict[str, bool]) -> dict[str, int]:
@@ -45,14 +42,14 @@ def apply_switches(model: torch.nn.Module, switches: dict[str, bool]) -> dict[st
 
 def _switch_callback(trainer, switches: dict[str, bool]) -> None:
     """on_pretrain_routine_end: the model being trained and the EMA copy that is validated and saved."""
-    apply_switches(_unwrap(trainer.model), switches)
+    apply_switches(unwrap_parallel(trainer.model), switches)
     if getattr(trainer, "ema", None) is not None:
         apply_switches(trainer.ema.ema, switches)
 
 
 def head_output_convs(model: torch.nn.Module) -> list[torch.nn.Module]:
     """Return the last convolution of every branch of the output layer (Detect: cv2, cv3; Pose adds cv4)."""
-    head = _unwrap(model).model[-1]
+    head = unwrap_parallel(model).model[-1]
     convs = []
     for name in ("cv2", "cv3", "cv4"):
         branches = getattr(head, name, None)

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from yolo_attention.modules.suggest import did_you_mean
+from yolo_attention.resources import CONFIG_DIR
 
 __all__ = [
     "BUNDLED_CONFIG_DIR",
@@ -20,7 +21,7 @@ __all__ = [
     "train_args",
 ]
 
-BUNDLED_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+BUNDLED_CONFIG_DIR = CONFIG_DIR
 DEFAULT_CONFIG: dict[str, Any] = {
     "project": {
         "name": "yolo-attention",

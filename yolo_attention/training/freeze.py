@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from yolo_attention.correspondence import layer_map, layers_of
+from yolo_attention.arch.correspondence import layer_map, layers_of
+from yolo_attention.common.models import unwrap_parallel
 
 __all__ = ["freeze_indices", "keep_frozen_exact", "frozen_state_names"]
 
@@ -51,13 +52,9 @@ def freeze_indices(model, spec) -> list[int]:
     return indices
 
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if hasattr(model, "module") else model
-
-
 def frozen_state_names(model: torch.nn.Module) -> list[str]:
     """Return the state-dict keys that training must not change: frozen parameters and their layers' buffers."""
-    model = _unwrap(model)
+    model = unwrap_parallel(model)
     frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
     prefixes = set()
     for name, module in model.named_modules():
@@ -73,7 +70,7 @@ def _sync(trainer) -> None:
     ema = getattr(trainer, "ema", None)
     if not names or ema is None:
         return
-    source, target = _unwrap(trainer.model).state_dict(), ema.ema.state_dict()
+    source, target = unwrap_parallel(trainer.model).state_dict(), ema.ema.state_dict()
     with torch.no_grad():
         for name in names:
             target[name].copy_(source[name])

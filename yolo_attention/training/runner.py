@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from yolo_attention.correspondence import layer_map
+from yolo_attention.arch.correspondence import layer_map
+from yolo_attention.arch.yaml_edit import remove_attention
 from yolo_attention.modules import MODULES
-from yolo_attention.placement import remove_attention
 from yolo_attention.training.callbacks import EarlyStopping, TensorBoardLog, phase_callbacks
 from yolo_attention.training.config import apply_overrides, load_config, train_args
 from yolo_attention.training.experiment import Experiment, read_results
@@ -47,8 +47,8 @@ def _plan(config: dict, exp: Experiment, stage: str | None) -> dict:
     from ultralytics import YOLO
     from ultralytics.nn.tasks import yaml_model_load
 
-    from yolo_attention.insertion import insert
-    from yolo_attention.model_yaml import write_model_yaml
+    from yolo_attention.arch.insert import insert
+    from yolo_attention.arch.model_yaml import write_model_yaml
 
     model_cfg = config["model"]
     strategy = dict(config["training_strategy"])
@@ -110,7 +110,7 @@ def _with_dataset_classes(arch: str, data: str, folder: Path) -> str:
     from ultralytics.data.utils import check_det_dataset
     from ultralytics.nn.tasks import yaml_model_load
 
-    from yolo_attention.model_yaml import write_model_yaml
+    from yolo_attention.arch.model_yaml import write_model_yaml
 
     nc = check_det_dataset(data)["nc"]
     cfg = yaml_model_load(arch)

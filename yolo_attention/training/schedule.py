@@ -10,10 +10,11 @@ from typing import Any
 import yaml
 
 from yolo_attention.modules.suggest import did_you_mean
+from yolo_attention.resources import SCHEDULE_DIR as _SCHEDULE_DIR
 
 __all__ = ["Phase", "Schedule", "SCHEDULE_DIR", "bundled_schedules", "load_schedule"]
 
-SCHEDULE_DIR = Path(__file__).resolve().parents[1] / "schedules"
+SCHEDULE_DIR = _SCHEDULE_DIR
 CARRY = ("last", "best")
 # Keys a phase understands besides Ultralytics' own train arguments.
 PHASE_KEYS = {"name", "epochs", "freeze", "attention", "head_dropout", "clip_grad_norm", "carry", "description"}
