@@ -3,7 +3,7 @@
 Converts ``../shared/datasets/deeppcb-trainval`` (the DeepPCB release's trainval part) and splits it with
 ``yolo_attention.data.splits`` (20 % held out, seed 0, stratified by each image's dominant defect class). Writes:
 
-    <out>/images/trainval, labels/trainval      the converted release
+    <out>/images/{train,val}, labels/...        the converted release, split by the converter
     <out>/train.txt, val.txt                    the split (absolute image paths)
     <out>/train_no_mini.txt                     train.txt without the images bundled in pcb-mini
     <out>/holdout.yaml                          train: train.txt, val: val.txt
@@ -25,7 +25,7 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without the package in
     sys.path.insert(0, str(REPO_ROOT))
 
 from yolo_attention.data.deeppcb import DEEPPCB_CLASSES, convert_deeppcb  # noqa: E402
-from yolo_attention.data.splits import HOLDOUT_FRACTION, HOLDOUT_SEED, dominant_class, stratified_split  # noqa: E402
+from yolo_attention.data.splits import HOLDOUT_FRACTION, HOLDOUT_SEED  # noqa: E402
 
 DEFAULT_SRC = REPO_ROOT.parent / "shared" / "datasets" / "deeppcb-trainval"
 PCB_MINI_IMAGES = REPO_ROOT / "datasets" / "pcb-mini" / "images"
@@ -40,12 +40,11 @@ def _label_classes(label: Path) -> list[int]:
 def build_holdout(src: Path = DEFAULT_SRC, out: Path = Path("runs/deeppcb")) -> Path:
     """Convert DeepPCB trainval (once) and write the held-out split; returns ``<out>/holdout.yaml``."""
     out = out.resolve()
-    images_dir = out / "images" / "trainval"
-    if not images_dir.is_dir() or not any(images_dir.glob("*.jpg")):
-        convert_deeppcb(src, out)
-    images = {p.stem: p for p in sorted(images_dir.glob("*.jpg"))}
-    strata = {k: dominant_class(_label_classes(out / "labels" / "trainval" / f"{k}.txt")) for k in images}
-    train, val = stratified_split(list(images), strata, HOLDOUT_FRACTION, HOLDOUT_SEED)
+    if not any((out / "images" / "val").glob("*.jpg")):
+        convert_deeppcb(src, out)  # train/val: the held-out split of yolo_attention.data.splits
+    images = {p.stem: p for s in ("train", "val") for p in sorted((out / "images" / s).glob("*.jpg"))}
+    train = sorted(p.stem for p in (out / "images" / "train").glob("*.jpg"))
+    val = sorted(p.stem for p in (out / "images" / "val").glob("*.jpg"))
     mini = {p.stem for p in PCB_MINI_IMAGES.glob("*/*.jpg")}
     lists = {"train": train, "val": val, "train_no_mini": [k for k in train if k not in mini]}
     for name, keys in lists.items():

@@ -7,9 +7,9 @@ import torch
 import yaml
 from ultralytics import YOLO
 from ultralytics.nn.tasks import load_checkpoint
-from tests.helpers.weights import assert_frozen_equal
 
 import yolo_attention
+from tests.helpers.weights import assert_frozen_equal
 from yolo_attention import correspond, layer_map, transfer_weights
 from yolo_attention.integration.ultralytics_hooks import original_load
 from yolo_attention.training import freeze_indices, keep_frozen_exact
@@ -55,6 +55,7 @@ def test_every_baseline_tensor_lands_in_its_corresponding_layer(variant, pretrai
     assert report.corresponded and report.transferred == report.total == len(state)
     assert report.new_attention > 0 and report.attn_init == "identity"
     assert "(all baseline layers)" in report.message() and "attention tensors new" in report.message()
+    assert report.dropped == 0 and "dropped" not in report.message()
 
     mapping = correspond(source, model.model).to_source()
     back = {s: d for d, s in mapping.items()}
@@ -113,6 +114,76 @@ def test_another_class_count_transfers_all_but_the_class_logits(pretrained_basel
     report = transfer_weights(model, str(pretrained_baseline))
     assert report.corresponded and list(report.missing_layers) == [25]
     assert report.total - report.transferred <= 6  # the three final cls convs: weight and bias
+
+
+@pytest.fixture(scope="module")
+def cbam_checkpoint(tmp_path_factory):
+    """A yolov8n-cbam checkpoint as phase 1 leaves it: baseline weights transferred in, attention gates included."""
+    model = YOLO("yolov8n-cbam.yaml")
+    transfer_weights(model, YOLO("yolov8n.yaml"), verbose=False)
+    path = tmp_path_factory.mktemp("ckpt") / "cbam.pt"
+    model.save(path)
+    return path
+
+
+def test_transferring_attention_into_another_attention_reports_the_dropped_tensors(cbam_checkpoint):
+    source, state = source_state(cbam_checkpoint)
+    cbam_tensors = sum(len(source.model[i].state_dict()) for i in (5, 8, 12))
+    model = YOLO("yolov8n-eca.yaml")
+    report = transfer_weights(model, cbam_checkpoint)
+    assert report.corresponded and not report.same_architecture
+    assert report.total == len(state) and report.transferred == len(state) - cbam_tensors
+    assert report.dropped == cbam_tensors == 18  # 5 tensors and a residual gate per CBAM layer
+    assert report.dropped_layers == dict.fromkeys((5, 8, 12), "CBAM has no place in ECA")
+    assert report.new_attention == report.unfilled == 6  # each ECA's 1-D conv and gate started fresh
+    assert report.message() == (
+        "Transferred 355/373 tensors from cbam.pt (by layer correspondence); 18 source tensors dropped "
+        "(layers 5, 8, 12: CBAM has no place in ECA); 6 attention tensors new (identity init)"
+    )
+
+
+def test_transferring_attention_into_the_baseline_reports_the_dropped_tensors(cbam_checkpoint):
+    report = transfer_weights(YOLO("yolov8n.yaml"), cbam_checkpoint)
+    assert (report.transferred, report.total, report.dropped, report.unfilled) == (355, 373, 18, 0)
+    assert "18 source tensors dropped (layers 5, 8, 12: CBAM: the destination has no attention layer there)" in (
+        report.message()
+    )
+
+
+def test_baseline_into_attention_drops_nothing():
+    report = transfer_weights(YOLO("yolov8n-cbam.yaml"), YOLO("yolov8n.yaml"))
+    assert (report.transferred, report.total, report.dropped, report.dropped_layers) == (355, 355, 0, {})
+    assert report.new_attention == report.unfilled == 18
+    assert report.message() == (
+        "Transferred 355/355 tensors from pretrained weights (all baseline layers); 18 attention tensors new "
+        "(identity init)"
+    )
+
+
+def test_a_key_matching_fallback_names_the_dropped_source_layers(cbam_checkpoint):
+    report = transfer_weights(YOLO("yolov8n-p2.yaml"), cbam_checkpoint)
+    assert not report.corresponded and report.dropped == report.total - report.transferred > 0
+    assert report.dropped_layers[5] == "CBAM" and report.dropped_layers[6] == "Conv"
+    assert f"; {report.dropped} source tensors dropped (layers 5, 8, 12: CBAM; layers 6, 9: Conv;" in report.message()
+
+
+def test_reloading_a_checkpoint_into_its_own_architecture_says_loaded(cbam_checkpoint, monkeypatch):
+    """What Ultralytics' trainer does at the start of a phase: rebuild the model from the YAML, load its weights."""
+    from ultralytics.nn.tasks import DetectionModel
+
+    from yolo_attention.arch import transfer
+
+    logged = []
+    monkeypatch.setattr(transfer.LOGGER, "info", logged.append)
+    source, state = source_state(cbam_checkpoint)
+    rebuilt = DetectionModel("yolov8n-cbam.yaml", verbose=False)
+    rebuilt.load(source)  # the trainer's get_model(weights=...)
+    report = transfer._LAST_REPORT.get()
+    assert report.same_architecture and report.transferred == report.total == len(state) == 373
+    assert (report.dropped, report.unfilled, report.new_attention) == (0, 0, 0)
+    assert logged == ["Loaded 373/373 tensors from cbam.pt (same architecture)"]
+    for key, value in state.items():
+        assert torch.equal(rebuilt.state_dict()[key], value), key
 
 
 def test_layer_map_knows_roles_and_source_indices():

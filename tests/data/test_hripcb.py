@@ -1,4 +1,4 @@
-"""HRIPCB (PKU-Market-PCB) converter: VOC fixtures in the release's layout with its quirks, split, tiling maths."""
+"""HRIPCB (PKU-Market-PCB) converter: VOC fixtures in the release's layout with its quirks, tiles, the command."""
 
 from __future__ import annotations
 
@@ -9,60 +9,10 @@ import yaml
 from click.testing import CliRunner
 from PIL import Image
 
+from tests.data.hripcb_fixtures import board, voc_xml, write_many_boards
 from yolo_attention.cli.pcb_cmd import hripcb
-from yolo_attention.data.hripcb import (
-    HRIPCB_CLASSES,
-    class_index,
-    clip_box_to_tile,
-    convert_hripcb,
-    tile_starts,
-)
-
-
-def voc_xml(filename: str, size: tuple[int, int], objects: list[tuple[str, float, float, float, float]]) -> str:
-    """A VOC annotation as labelImg writes it for PKU-Market-PCB (lower-case names, absolute path, size, pose...)."""
-    w, h = size
-    body = "".join(
-        f"""
-    <object>
-        <name>{name}</name>
-        <pose>Unspecified</pose>
-        <truncated>0</truncated>
-        <difficult>0</difficult>
-        <bndbox>
-            <xmin>{x1}</xmin>
-            <ymin>{y1}</ymin>
-            <xmax>{x2}</xmax>
-            <ymax>{y2}</ymax>
-        </bndbox>
-    </object>"""
-        for name, x1, y1, x2, y2 in objects
-    )
-    return f"""<annotation>
-    <folder>Missing_hole</folder>
-    <filename>{filename}</filename>
-    <path>C:\\Users\\pcb\\PCB_DATASET\\images\\{filename}</path>
-    <source>
-        <database>Unknown</database>
-    </source>
-    <size>
-        <width>{w}</width>
-        <height>{h}</height>
-        <depth>3</depth>
-    </size>
-    <segmented>0</segmented>{body}
-</annotation>
-"""
-
-
-def board(root: Path, folder: str, stem: str, size, objects, image_suffix=".jpg", image=True, xml_size=None) -> None:
-    """Write Annotations/<folder>/<stem>.xml and images/<folder>/<stem><suffix> as the release lays them out."""
-    (root / "Annotations" / folder).mkdir(parents=True, exist_ok=True)
-    (root / "images" / folder).mkdir(parents=True, exist_ok=True)
-    xml = voc_xml(f"{stem}.jpg", xml_size or size, objects)
-    (root / "Annotations" / folder / f"{stem}.xml").write_text(xml)
-    if image:
-        Image.new("RGB", size, (40, 120, 40)).save(root / "images" / folder / f"{stem}{image_suffix}")
+from yolo_attention.data.hripcb import HRIPCB_CLASSES, convert_hripcb
+from yolo_attention.data.hripcb_voc import board_id, class_index
 
 
 @pytest.fixture
@@ -110,10 +60,6 @@ def labels(out: Path, split: str, stem: str) -> list[list[float]]:
     return [[float(v) for v in line.split()] for line in text.splitlines()]
 
 
-def find_split(out: Path, stem: str) -> str:
-    return next(s for s in ("train", "val", "test") if (out / "labels" / s / f"{stem}.txt").is_file())
-
-
 class TestClassNames:
     def test_seed_order_and_display_names(self):
         assert HRIPCB_CLASSES == ("Missing_hole", "Mouse_bite", "Open_circuit", "Short", "Spurious_copper", "Spur")
@@ -126,37 +72,19 @@ class TestClassNames:
     def test_case_insensitive_match(self, name, index):
         assert class_index(name) == index
 
-
-class TestTilingMaths:
     @pytest.mark.parametrize(
-        "length,tile,overlap,starts",
-        [(1600, 640, 0.2, [0, 512, 960]), (1200, 640, 0.2, [0, 512, 560]), (1152, 640, 0.2, [0, 512]),
-         (640, 640, 0.2, [0]), (300, 640, 0.2, [0]), (1280, 640, 0.0, [0, 640])],
-    )  # fmt: skip
-    def test_tile_starts_cover_the_side_and_match_sahi(self, length, tile, overlap, starts):
-        assert tile_starts(length, tile, overlap) == starts
-        assert starts[-1] + min(tile, length) == length
-
-    def test_tile_starts_are_sahis_slices(self):
-        from sahi.slicing import get_slice_bboxes
-
-        boxes = get_slice_bboxes(1586, 3034, 640, 640, False, 0.2, 0.2)
-        assert sorted({b[0] for b in boxes}) == tile_starts(3034, 640, 0.2)
-        assert sorted({b[1] for b in boxes}) == tile_starts(1586, 640, 0.2)
-
-    def test_box_on_a_tile_border_is_clipped_with_its_visible_fraction(self):
-        clipped, visible = clip_box_to_tile((600, 100, 700, 140), (0, 0, 640, 640))
-        assert clipped == (600, 100, 640, 140) and visible == pytest.approx(0.4)
-        clipped, visible = clip_box_to_tile((600, 100, 700, 140), (512, 0, 1152, 640))
-        assert clipped == (88, 100, 188, 140) and visible == 1.0
-        assert clip_box_to_tile((700, 100, 800, 140), (0, 0, 640, 640)) == (None, 0.0)
+        "stem,board", [("01_missing_hole_01", "01"), ("12_spurious_copper_20", "12"), ("b1", None), ("x_01", None)]
+    )
+    def test_board_id_is_the_name_prefix(self, stem, board):
+        assert board_id(stem) == board
 
 
 class TestConvertQuirks:
     def test_every_quirk_is_reported_never_fatal(self, quirky, tmp_path):
         out = tmp_path / "yolo"
         report = convert_hripcb(quirky, out, tile=0, val=0.0, test=0.0, progress=False)
-        assert report.boards == {"train": 4, "val": 0}
+        assert report.photos == {"train": 4, "val": 0}
+        assert report.boards == {"train": ["01"], "val": []}
         assert report.unknown_classes == {"scratch": 1}
         assert [Path(m).name for m in report.missing] == ["01_spur_01.xml"]
         reasons = " | ".join(report.skipped)
@@ -188,7 +116,9 @@ class TestConvertQuirks:
         Image.new("RGB", (200, 100)).save(flat / "b1.jpg")
         out = tmp_path / "yolo"
         report = convert_hripcb(flat, out, tile=0, val=0.0, test=0.0, progress=False)
-        assert report.boards["train"] == 1 and labels(out, "train", "b1")[0][0] == 3
+        assert report.photos["train"] == 1 and labels(out, "train", "b1")[0][0] == 3
+        assert report.boards["train"] == ["b1"]  # not named NN_<defect>_MM: its own board, and said so
+        assert any("its own board" in w for w in report.warnings)
 
     def test_data_yaml_has_no_path_and_loads_in_ultralytics(self, quirky, tmp_path):
         from ultralytics.data.utils import check_det_dataset
@@ -215,44 +145,10 @@ class TestConvertQuirks:
 
 @pytest.fixture(scope="module")
 def many_boards(tmp_path_factory) -> Path:
-    """20 small boards per class: 1-3 boxes of the folder's class, and on two boards one box of another class."""
-    root = tmp_path_factory.mktemp("many") / "PCB_DATASET"
-    for c, name in enumerate(HRIPCB_CLASSES):
-        for k in range(20):
-            objects = [(name.lower(), 4 + 10 * j, 4, 12 + 10 * j, 12) for j in range(1 + k % 3)]
-            if k in (5, 10):  # a second class, never the board's main one
-                objects.append((HRIPCB_CLASSES[(c + 1) % 6], 40, 20, 50, 30))
-            board(root, name, f"{c:02d}_{name.lower()}_{k:02d}", (64, 48), objects)
-    return root
+    return write_many_boards(tmp_path_factory.mktemp("many") / "PCB_DATASET")
 
 
-class TestSplit:
-    def test_stratified_by_class(self, many_boards, tmp_path):
-        report = convert_hripcb(many_boards, tmp_path / "a", tile=0, val=0.15, test=0.15, seed=0, progress=False)
-        assert report.boards == {"train": 84, "val": 18, "test": 18}  # 14 / 3 / 3 boards of every class
-        for c, name in enumerate(HRIPCB_CLASSES):
-            stems = [f"{c:02d}_{name.lower()}_{k:02d}" for k in range(20)]
-            splits = [find_split(tmp_path / "a", s) for s in stems]
-            assert (splits.count("train"), splits.count("val"), splits.count("test")) == (14, 3, 3), name
-
-    def test_reproducible_by_seed(self, many_boards, tmp_path):
-        def split_of(out):
-            return {p.stem: p.parent.name for p in (out / "labels").rglob("*.txt")}
-
-        for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-            convert_hripcb(many_boards, tmp_path / name, tile=0, seed=seed, progress=False)
-        a, b, c = (split_of(tmp_path / n) for n in "abc")
-        assert a == b and len(a) == 120
-        assert a != c
-
-    def test_a_new_seed_in_the_same_folder_leaves_no_stale_board(self, many_boards, tmp_path):
-        out = tmp_path / "same"
-        convert_hripcb(many_boards, out, tile=0, seed=0, progress=False)
-        (out / "labels" / "train.cache").write_text("stale")
-        convert_hripcb(many_boards, out, tile=0, seed=1, progress=False)
-        assert len(list((out / "labels").rglob("*.txt"))) == len(list((out / "images").rglob("*.jpg"))) == 120
-        assert not (out / "labels" / "train.cache").exists()
-
+class TestCommand:
     def test_cli_converts_and_reports(self, many_boards, tmp_path):
         out = tmp_path / "cli"
         result = CliRunner().invoke(hripcb, [f"src={many_boards}", f"out={out}", "tile=0", "seed=3"])

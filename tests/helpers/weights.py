@@ -8,14 +8,16 @@ from ultralytics.nn.tasks import load_checkpoint
 from yolo_attention import correspond
 
 
-def assert_frozen_equal(source_path, trained_path, frozen) -> int:
-    """Assert every tensor of the `frozen` layers in `trained_path` equals its source tensor bit for bit.
+def assert_frozen_equal(source_path, trained, frozen) -> int:
+    """Assert every tensor of the `frozen` layers in `trained` equals its source tensor bit for bit.
 
+    `trained` is a checkpoint path or a live model (compare the live FP32 model: checkpoints hold an FP16 EMA copy).
     Layers are mapped by correspondence, so the source may be the baseline the trained model was built from. Returns
     the number of tensors compared (parameters and buffers, BatchNorm statistics included).
     """
     source, _ = load_checkpoint(source_path)
-    trained, _ = load_checkpoint(trained_path)
+    if not isinstance(trained, torch.nn.Module):
+        trained, _ = load_checkpoint(trained)
     mapping = correspond(source, trained).to_source()
     src_state, dst_state = source.state_dict(), trained.state_dict()
     n = 0

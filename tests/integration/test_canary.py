@@ -48,6 +48,7 @@ def test_every_internal_has_a_canary():
         "ultralytics.nn.tasks._SafeLoad",
         "ultralytics.nn.tasks.BaseModel.load",
         "ultralytics.nn.tasks.load_checkpoint",
+        "ultralytics.utils.downloads.attempt_download_asset",
         "layer attributes .f .i .type",
         "ultralytics.engine.trainer.BaseTrainer.optimizer_step",
     }
@@ -198,3 +199,17 @@ def test_model_ema_update_leaves_frozen_tensors_bit_identical():
     assert all(torch.equal(ema_state[n], before[n]) for n in frozen)
     moved = [n for n, p in model.named_parameters() if n not in frozen and not torch.equal(ema_state[n], p)]
     assert moved  # the EMA does update the trained tensors
+
+
+def test_checkpoint_files_resolve_through_attempt_download_asset_at_call_time(tmp_path, monkeypatch):
+    """torch_safe_load imports attempt_download_asset when it runs: a wrapped module attribute is what it calls."""
+    from ultralytics.utils import downloads
+
+    seen = []
+    model = tasks.DetectionModel(tiny_cfg(), verbose=False)
+    torch.save({"model": model.half(), "train_args": {}}, tmp_path / "real.pt")
+    monkeypatch.setattr(
+        downloads, "attempt_download_asset", lambda f, *a, **k: seen.append(f) or str(tmp_path / "real.pt")
+    )
+    ckpt, file = tasks.torch_safe_load("some-name.pt")
+    assert seen == ["some-name.pt"] and "model" in ckpt  # the file it read is the one the lookup returned

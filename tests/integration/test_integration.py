@@ -27,7 +27,9 @@ def user_cfg(*inserted, scale="n"):
             [-1, 1, "Conv", [64, 3, 2]],
             [-1, 1, "Conv", [128, 3, 2]],
             [-1, 1, "Conv", [256, 3, 2]],
-            [-1, 1, "Conv", [250, 3, 1]],  # 250 * width is not a power of two: a channel count nobody hard-codes
+            # 200 * width is 56 (n) or 104 (s): a channel count nobody hard-codes, unlike layer 2's 64 or 128, so a
+            # layer reading `from` 2 and one reading the previous layer get different channels
+            [-1, 1, "Conv", [200, 3, 1]],
             *inserted,
         ],
         "head": [[[-1], 1, "Detect", ["nc"]]],
@@ -53,15 +55,31 @@ def test_yaml_layers_get_true_input_channels_at_every_scale(scale, expected):
     cfg = user_cfg([-1, 1, "CBAM", []], [-1, 1, "ECA", []], [-1, 1, "CBAM", [3]], [2, 1, "SE", []], scale=scale)
     model = DetectionModel(cfg, verbose=False)
     layers = model.model
-    assert isinstance(layers[4], CBAM) and layers[4].c1 == make_div(250 * {"n": 0.25, "s": 0.5}[scale])
+    assert isinstance(layers[4], CBAM) and layers[4].c1 == make_div(200 * {"n": 0.25, "s": 0.5}[scale])
+    assert layers[4].c1 != expected  # else the `from` = 2 check below could not fail
     assert isinstance(layers[5], ECA) and layers[5].c1 == layers[4].c1
     assert layers[6].spatial.conv.kernel_size == (3, 3)  # [3] is CBAM's kernel size, not a channel count
     assert layers[7].c1 == expected  # `from` = 2 reads layer 2's output channels, not the previous layer's
     assert attention_layer_indices(model) == [4, 5, 6, 7]
     assert layers[4].type == "yolo_attention.modules.cbam.CBAM"
     assert layers[4].np == sum(p.numel() for p in layers[4].parameters()) > 0
-    out = model(torch.zeros(1, 3, 64, 64))
-    assert out is not None
+    # The forward pass feeds each attention layer the tensor its `from` names, with the channels it was built for,
+    # and each one attends (changes its input) without changing the shape.
+    seen = {}
+    for i in (4, 5, 6, 7):
+        layers[i].register_forward_hook(
+            lambda m, args, y, i=i: seen.__setitem__(i, (args[0].shape, y.shape, not torch.equal(args[0], y)))
+        )
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)))
+    for i in (4, 5, 6, 7):
+        x_shape, y_shape, attended = seen[i]
+        assert x_shape == y_shape and x_shape[1] == layers[i].c1 and attended, i
+    assert seen[7][0] == (1, expected, 8, 8)  # layer 2's output: stride 8
+    y = out[0] if isinstance(out, (list, tuple)) else out
+    assert y.shape == (1, 4 + 3, 8 * 8)  # boxes + 3 classes for the 8x8 cells of the one Detect level (layer 7)
+    assert torch.isfinite(y).all()
 
 
 def make_div(x, d=8):
@@ -73,7 +91,7 @@ def make_div(x, d=8):
 def test_repeated_attention_layer_builds_each_with_channels():
     model = DetectionModel(user_cfg([-1, 6, "ECA", []]), verbose=False)  # 6 repeats * depth 0.33 -> 2
     block = model.model[4]
-    assert isinstance(block, torch.nn.Sequential) and all(isinstance(m, ECA) and m.c1 == 64 for m in block)
+    assert isinstance(block, torch.nn.Sequential) and all(isinstance(m, ECA) and m.c1 == 56 for m in block)
     assert len(block) == 2
 
 
@@ -94,7 +112,7 @@ def test_bad_module_args_name_layer_module_and_value(args, fragment):
     with pytest.raises(LayerBuildError) as e:
         DetectionModel(user_cfg([-1, 1, "CBAM", args]), verbose=False)
     message = str(e.value)
-    assert message.startswith("layer 4 (CBAM, 64 input channels)") and fragment in message
+    assert message.startswith("layer 4 (CBAM, 56 input channels)") and fragment in message
 
 
 def test_attention_with_several_inputs_is_refused():
@@ -122,14 +140,27 @@ def test_a_local_file_wins_over_a_bundled_one(tmp_path, monkeypatch):
     assert len(model.model.model) == 3
 
 
-def test_register_module_makes_a_third_party_class_usable_in_yaml():
+@pytest.fixture
+def forget_registrations():
+    """Undo a test's registrations: its names leave the registry and Ultralytics' YAML namespace afterwards."""
+    from ultralytics.nn import tasks
+
+    modules, names = dict(yolo_attention.MODULES), set(vars(tasks))
+    yield
+    yolo_attention.MODULES.clear()
+    yolo_attention.MODULES.update(modules)
+    for name in set(vars(tasks)) - names:
+        delattr(tasks, name)
+
+
+def test_register_module_makes_a_third_party_class_usable_in_yaml(forget_registrations):
     class Doubler(AttentionModule):
         def attend(self, x):
             return 2 * x
 
     yolo_attention.register_module(Doubler)
     model = DetectionModel(user_cfg([-1, 1, "Doubler", []]), verbose=False)
-    assert isinstance(model.model[4], Doubler) and model.model[4].c1 == 64
+    assert isinstance(model.model[4], Doubler) and model.model[4].c1 == 56
 
 
 def test_entry_point_modules_are_registered_on_import(tmp_path):

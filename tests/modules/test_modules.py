@@ -383,9 +383,11 @@ class TestECA(_AttentionTester):
         assert ECA.from_yaml_args(64, [None]).kernel_size == 3
 
     def test_kernel_wider_than_channels(self) -> None:
-        module = randomize_(ECA(3, kernel_size=7)).double()
+        module = randomize_(ECA(3, kernel_size=5)).double()  # 2 * 3 - 1: the widest whose every weight is used
         x = rand(2, 3, 4, 4, dtype=torch.float64)
         torch.testing.assert_close(module(x), ref_eca(module, x), atol=1e-6, rtol=0)
+        with pytest.raises(ValueError, match=re.escape("ECA: kernel_size must be a positive odd int up to 5 (2 * 3")):
+            ECA(3, kernel_size=7)
 
     @pytest.mark.parametrize(
         ("kwargs", "bad"),

@@ -37,7 +37,7 @@ def cli():
     yolo-attn convert deeppcb|hripcb ...   DeepPCB / HRIPCB release -> YOLO dataset
     yolo-attn predict model= source=       sliced prediction on full boards
     yolo-attn export model= format=        export (onnx, openvino, torchscript, engine), then verify vs PyTorch
-    yolo-attn benchmark model= formats=    latency and memory against the attention-free baseline
+    yolo-attn benchmark model= format=     latency and memory against the attention-free baseline
     yolo-attn val model= data= protocol=   validation, also with DeepPCB's own protocol
     """
     import yolo_attention  # noqa: F401  registers the modules with Ultralytics
@@ -92,8 +92,8 @@ def train(config_file, overrides):
     """Train with a staged schedule in an experiment folder. KEY=VALUE pairs as for `yolo train`.
 
     \b
-    With no arguments: the quick start - yolov8n-cbam on the bundled pcb-mini data, a baseline phase
-    (there are no pretrained weights), then the two-stage warm-up/fine-tune; a few minutes on a CPU.
+    With no arguments: the quick start - the shipped yolov8n-deeppcb.pt transferred into yolov8n-cbam,
+    frozen-backbone warm-up, then fine-tune on pcb-mini at imgsz 320 (a few minutes on 2 CPU cores).
 
     \b
     model=yolov8n-cbam.yaml   model YAML or .pt checkpoint      data=pcb-mini.yaml  dataset YAML
@@ -131,7 +131,8 @@ def convert():
 def deeppcb(overrides):
     """DeepPCB release -> YOLO dataset: src=<PCBData folder> out=<dir> [templates=True].
 
-    Splits follow trainval.txt and test.txt; images, labels and data.yaml are written under out.
+    train/val from trainval.txt (val: the held-out 20 % of each dominant class, seed 0); test from test.txt,
+    for the final figure only (yolo-attn val ... split=test).
     """
     from yolo_attention.data import convert_deeppcb
 

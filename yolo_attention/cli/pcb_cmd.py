@@ -81,11 +81,10 @@ def val(overrides):
     """Validate: model= data= [protocol=deeppcb imgsz=640 split=val conf=0.25 out=runs/val].
 
     \b
-    protocol=deeppcb     DeepPCB's benchmark: a detection counts at IoU > 0.33 with a box of the same class;
-                         AP (pooled, as the release's ICDAR-derived script), mean per-class AP, and precision,
-                         recall, F-score of the detections with confidence >= conf. Writes out/submission/
-                         (<image>.txt lines x1,y1,x2,y2,confidence,type and res.zip for the release's script)
-                         and out/deeppcb_metrics.json.
+    protocol=deeppcb     DeepPCB's released evaluation script, exactly: each defect pairs with the first free
+                         detection by confidence at IoU > 0.33 whatever its type, correct if the types are
+                         equal; one AP over all types, and precision, recall, F at conf. Writes
+                         out/submission/res.zip, out/ground_truth/gt.zip, out/deeppcb_metrics.json.
     protocol=ultralytics Ultralytics' own validation (mAP50, mAP50-95), saved under out/.
     """
     args = {**VAL_DEFAULTS, **parse_overrides(overrides, VAL_KEYS)}
@@ -112,7 +111,7 @@ def val(overrides):
         click.echo(f"mAP50 {metrics.box.map50:.4f}  mAP50-95 {metrics.box.map:.4f}  ({metrics.save_dir})")
         return
 
-    from yolo_attention.eval.deeppcb_protocol import evaluate_model
+    from yolo_attention.eval.deeppcb import evaluate_model, format_report
 
     conf = float(args["conf"])
     result, submission = evaluate_model(
@@ -125,16 +124,7 @@ def val(overrides):
         device=device,
         out=out,
     )
-    at_conf = result.at_conf(conf)
-    best_f, best_conf = result.best_fscore()
-    click.echo(result.summary())
-    click.echo(
-        f"AP {result.ap:.4f} (pooled)  mAP {result.map:.4f} (mean of classes), all predictions >= 0.001\n"
-        f"at conf >= {conf:g}: precision {at_conf.precision:.4f}  recall {at_conf.recall:.4f}  "
-        f"F-score {at_conf.fscore:.4f}  (AP of this submission {at_conf.ap:.4f})\n"
-        f"best F-score {best_f:.4f} at conf >= {best_conf:.3f}\n"
-        f"submission: {submission} (res.zip inside; score with the release: python script.py -s=res.zip -g=gt.zip)"
-    )
+    click.echo(format_report(result, conf, submission))
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -145,7 +135,8 @@ def hripcb(overrides):
     \b
     Optional: tile=640 overlap=0.2 val=0.15 test=0.15 seed=0 min_visibility=0.5 keep_empty=True
     VOC XML under Annotations/<Class>/ (or a flat folder of .xml beside images); class names matched
-    case-insensitively; a split stratified by class, reproducible by seed; boards cut into overlapping tiles
+    case-insensitively; a split by board (NN of NN_<defect>_MM, no board in two splits), stratified by
+    class as far as boards allow, reproducible by seed; photos cut into overlapping tiles
     (tile=0 keeps whole boards), a defect labelled in a tile when min_visibility (0.5) of it is inside;
     keep_empty=False drops tiles without defects.
     """

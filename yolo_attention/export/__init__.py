@@ -6,30 +6,42 @@
     >>> [r.passed for r in export_and_verify(YOLO("yolov8n-cbam.yaml"), "onnx", imgsz=64)]  # doctest: +SKIP
     [True]
 
-`verify` runs an export in its own runtime and compares raw head outputs with PyTorch; `int8` quantises OpenVINO models
-with NNCF keeping attention gates in floating point; `tensorrt` holds the engine path; `benchmark` measures latency and
-memory against the matching attention-free baseline that `baseline` builds.
+`exporter` is the API: export through Ultralytics, then verify. `runtimes` runs each format in its own runtime (one
+module per runtime); `parity` compares a run with PyTorch on real images (`images`) and `report` holds the verdict:
+FP32 by a tensor tolerance, FP16/INT8 by their detections matched with PyTorch's (`detections`) and, with a dataset,
+by their mAP (`validation`). `int8` quantises OpenVINO models with NNCF keeping attention gates in floating point;
+`tensorrt` holds the engine path; `metadata` records the attention modules in the export; `benchmark` measures
+latency (and `memory` the peak memory) against the matching attention-free baseline that `baseline` builds.
 """
 
 from __future__ import annotations
 
 from yolo_attention.export.baseline import build_baseline, kept_layers, remove_attention
 from yolo_attention.export.benchmark import BenchmarkResult, BenchmarkRow, run_benchmark
+from yolo_attention.export.detections import DETECTION_CRITERIA, DetectionCriterion, DetectionMatch
 from yolo_attention.export.exporter import (
-    add_attention_metadata,
-    attention_metadata,
     experiment_models_dir,
     export_and_verify,
     parse_formats,
     resolve_precision,
 )
+from yolo_attention.export.images import image_files, load_images
 from yolo_attention.export.int8 import Int8Report, compare_gate_protection, gate_nodes, quantize_openvino
+from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
+from yolo_attention.export.parity import compare_outputs, verify_export
+from yolo_attention.export.report import RTOL, ParityReport
+from yolo_attention.export.runtimes import FORMATS, load_runtime
 from yolo_attention.export.tensorrt import TensorRTUnavailableError, check_tensorrt, export_engine, jetson_hint
-from yolo_attention.export.verify import ParityReport, load_images, validate_map, verify_export
+from yolo_attention.export.validation import validate_map
 
 __all__ = [
+    "DETECTION_CRITERIA",
+    "FORMATS",
+    "RTOL",
     "BenchmarkResult",
     "BenchmarkRow",
+    "DetectionCriterion",
+    "DetectionMatch",
     "Int8Report",
     "ParityReport",
     "TensorRTUnavailableError",
@@ -38,13 +50,16 @@ __all__ = [
     "build_baseline",
     "check_tensorrt",
     "compare_gate_protection",
+    "compare_outputs",
     "experiment_models_dir",
     "export_and_verify",
     "export_engine",
     "gate_nodes",
+    "image_files",
     "jetson_hint",
     "kept_layers",
     "load_images",
+    "load_runtime",
     "parse_formats",
     "quantize_openvino",
     "remove_attention",

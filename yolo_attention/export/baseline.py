@@ -1,14 +1,14 @@
 """The matching baseline of an attention model: the same YAML with its attention layers removed, same weights.
 
-`remove_attention` is the inverse of `yolo_attention.placement.insert_attention`: it drops every attention layer and
-points each consumer at the layer the attention read from, so the result is Ultralytics' own architecture.
+`remove_attention` is the inverse of `yolo_attention.arch.yaml_edit.insert_attention`: it drops every attention layer
+and points each consumer at the layer the attention read from, so the result is Ultralytics' own architecture.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from yolo_attention.placement import kept_layers, remove_attention
+from yolo_attention.arch.yaml_edit import kept_layers, remove_attention
 
 __all__ = ["remove_attention", "kept_layers", "build_baseline"]
 

@@ -4,18 +4,13 @@ Latency: batch 1, one real letterboxed image, the median (and 90th percentile) o
 warm-up. The attention model and the baseline are timed in alternating blocks (ABAB...), so that a slow period of a
 shared machine lands on both and their ratio stays fair.
 
-Memory: the peak resident set size (RSS) that loading the model and running it adds to a fresh Python process that has
-already imported the runtime: Linux's VmHWM after resetting it (``/proc/self/clear_refs``), minus the RSS before
-loading, so the weights, the runtime's graph and arena, and the activations; not the runtime's own code.
+Memory: the peak resident set size that loading the model and running it adds to a fresh process (`memory`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BACKENDS", "BenchmarkResult", "BenchmarkRow", "measure_memory", "run_benchmark", "time_interleaved"]
+from yolo_attention.export.memory import measure_memory
+
+__all__ = [
+    "BACKENDS",
+    "BenchmarkResult",
+    "BenchmarkRow",
+    "backend_runner",
+    "measure_memory",
+    "run_benchmark",
+    "time_interleaved",
+]
 
 BACKENDS = ("pytorch", "onnx", "openvino", "torchscript")
 MIN_RUNS = 30
@@ -163,64 +168,13 @@ def _pytorch_runner(weights: str | Path, threads: int | None = None) -> Callable
     return run
 
 
-def _runner(backend: str, artifact: str | Path, threads: int | None = None) -> Callable[[np.ndarray], object]:
+def backend_runner(backend: str, artifact: str | Path, threads: int | None = None) -> Callable[[np.ndarray], object]:
+    """Load `artifact` for one of `BACKENDS` (a ``.pt`` checkpoint for ``pytorch``); return its runner."""
     if backend == "pytorch":
         return _pytorch_runner(artifact, threads)
-    from yolo_attention.export.verify import load_runtime
+    from yolo_attention.export.runtimes import load_runtime
 
     return load_runtime(artifact, backend, threads=threads)
-
-
-def _rss() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmRSS in /proc/self/status")
-
-
-def _hwm() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise OSError("no VmHWM in /proc/self/status")
-
-
-def _memory_in_this_process(backend: str, artifact: str, imgsz: int, runs: int, threads: int | None = None) -> dict:
-    """Load and run one model here; the peak RSS it added. Meant for a fresh process (see `measure_memory`)."""
-    if backend == "onnx":
-        import onnxruntime  # noqa: F401  the runtime's own code is not the model's memory
-    elif backend == "openvino":
-        import openvino  # noqa: F401
-    import torch  # noqa: F401
-    import ultralytics  # noqa: F401
-
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the high-water mark to the current RSS
-    before = _rss()
-    run = _runner(backend, artifact, threads)
-    x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
-    for _ in range(runs):
-        run(x)
-    return {"before": before, "peak": _hwm()}
-
-
-def measure_memory(backend: str, artifact: str | Path, imgsz: int, runs: int = 10, threads: int | None = None) -> float:
-    """Return the peak RSS (MiB) that loading `artifact` and running it `runs` times adds, in a fresh process.
-
-    Linux only (reads ``/proc/self/status``).
-    """
-    code = (
-        "import json; from yolo_attention.export.benchmark import _memory_in_this_process as m; "
-        f"print(json.dumps(m({backend!r}, {str(artifact)!r}, {imgsz}, {runs}, {threads!r})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"memory measurement of {backend} failed: {tail}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return (result["peak"] - result["before"]) / 2**20
 
 
 def _export(yolo, backend: str, imgsz: int, folder: Path, name: str) -> Path:
@@ -281,7 +235,7 @@ def run_benchmark(
 
     import yolo_attention  # noqa: F401
     from yolo_attention.export.baseline import build_baseline
-    from yolo_attention.export.verify import load_images
+    from yolo_attention.export.images import load_images
     from yolo_attention.modules.suggest import did_you_mean
 
     backends = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
@@ -317,7 +271,7 @@ def run_benchmark(
             pair = {role: BenchmarkRow(display, role, backend, *info[role]) for role, (_, display, _) in models.items()}
             try:
                 artifacts = {role: _export(m, backend, imgsz, folder, stem) for role, (m, _, stem) in models.items()}
-                run = {role: _runner(backend, artifacts[role], threads) for role in models}
+                run = {role: backend_runner(backend, artifacts[role], threads) for role in models}
                 times = time_interleaved([lambda r=run[role]: r(x) for role in models], runs, warmup)
                 for role, t in zip(models, times):
                     pair[role].median_ms = statistics.median(t)

@@ -2,7 +2,8 @@
 
 For every format: export, move the artifact into the output folder (an experiment's ``models/`` folder by default),
 write which attention modules the model carries into its metadata, run it in its own runtime on real images and
-compare the raw head outputs with PyTorch's; with a dataset, validate it too and put its mAP next to PyTorch's.
+compare it with PyTorch (`parity`: FP32 raw outputs within a tolerance, FP16/INT8 detections matched box by box);
+with a dataset, validate it too and put its mAP next to PyTorch's.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER
 
+from yolo_attention.export.detections import DetectionCriterion
+from yolo_attention.export.images import load_images
+from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
+from yolo_attention.export.parity import verify_export
+from yolo_attention.export.report import ParityReport
+from yolo_attention.export.runtimes import FORMATS
 from yolo_attention.export.tensorrt import check_tensorrt
-from yolo_attention.export.verify import FORMATS, ParityReport, load_images, validate_map, verify_export
+from yolo_attention.export.validation import validate_map
 from yolo_attention.modules.suggest import did_you_mean
 
 __all__ = [
     "ALIASES",
     "MAP_TOL",
-    "add_attention_metadata",
-    "attention_metadata",
     "experiment_models_dir",
     "export_and_verify",
     "parse_formats",
@@ -99,52 +104,6 @@ def experiment_models_dir(path: str | Path) -> Path | None:
     return None
 
 
-def attention_metadata(model) -> dict[int, str]:
-    """Return ``{layer index: "Module(settings)"}`` for every attention layer of `model`.
-
-    Examples:
-        >>> import yolo_attention
-        >>> from ultralytics import YOLO
-        >>> attention_metadata(YOLO("yolov8n-eca.yaml"))[5]
-        "ECA(c1=64, kernel_size=3, gate='sigmoid', enabled=True)"
-    """
-    import torch
-
-    from yolo_attention.correspondence import layers_of
-    from yolo_attention.integration import attention_layer_indices
-
-    layers = layers_of(model)
-    out = {}
-    for i in attention_layer_indices(model):
-        modules = list(layers[i]) if isinstance(layers[i], torch.nn.Sequential) else [layers[i]]
-        out[i] = " -> ".join(f"{type(m).__name__}({m.extra_repr()})" for m in modules)
-    return out
-
-
-def add_attention_metadata(artifact: str | Path, attention: dict[int, str]) -> None:
-    """Record the attention modules next to Ultralytics' metadata: an ONNX ``attention`` property or metadata.yaml key.
-
-    The value is a Python literal (like Ultralytics' own ``names``), readable with `ast.literal_eval`.
-    """
-    import yaml
-
-    path = Path(artifact)
-    if path.suffix == ".onnx":
-        import onnx
-
-        model = onnx.load(str(path))
-        for prop in list(model.metadata_props):
-            if prop.key == "attention":
-                model.metadata_props.remove(prop)
-        prop = model.metadata_props.add()
-        prop.key, prop.value = "attention", str(attention)
-        onnx.save(model, str(path))
-    elif path.is_dir() and (path / "metadata.yaml").is_file():
-        meta = yaml.safe_load((path / "metadata.yaml").read_text()) or {}
-        meta["attention"] = str(attention)
-        (path / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
-
-
 def _move(artifact: Path, out_dir: Path | None) -> Path:
     if out_dir is None:
         return artifact
@@ -183,6 +142,7 @@ def export_and_verify(
     subset_size: int = 300,
     simplify: bool = True,
     device: str | int | None = None,
+    criterion: DetectionCriterion | None = None,
 ) -> list[ParityReport]:
     """Export `model` to each format and verify each export against the PyTorch model.
 
@@ -199,12 +159,14 @@ def export_and_verify(
             ``models/`` folder when `model` is a checkpoint inside an experiment, else where Ultralytics writes.
         batch (int, optional): Export batch size (the largest batch for dynamic TensorRT engines, default 8 there).
         images (int): Number of real images to compare outputs on.
-        rtol (float, optional): Parity tolerance on ``|d| / max(|torch|, 1)``; defaults to `verify.RTOL`.
+        rtol (float, optional): Tolerance on ``|d| / max(|torch|, 1)``, FP32's verdict; defaults to `report.RTOL`.
         map_tol (float, optional): Largest mAP50 drop in points for FP16/INT8 exports; defaults to `MAP_TOL`.
         int8_compare (bool): For INT8 OpenVINO with `data`, also quantise without gate protection and report its mAP.
         subset_size (int): INT8 calibration images (from the train split).
         simplify (bool): Let Ultralytics simplify ONNX graphs (onnxslim).
         device (str | int, optional): Export device; TensorRT uses GPU 0 by default.
+        criterion (DetectionCriterion, optional): How FP16/INT8 detections must match PyTorch's; defaults to
+            `detections.DETECTION_CRITERIA` for the precision.
 
     Returns:
         (list[ParityReport]): One report per format, in order; check `passed`.
@@ -270,7 +232,9 @@ def export_and_verify(
             reports.append(report)
             continue
         images_in = inputs[: kwargs["batch"]] if fmt == "engine" and dynamic else inputs  # an engine's largest batch
-        report = verify_export(yolo, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"])
+        report = verify_export(
+            yolo, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"], criterion=criterion
+        )
         report.notes += [note] if note else []
         reports.append(report)
         LOGGER.info(f"yolo-attention verify: {report.line()}")
@@ -281,7 +245,7 @@ def export_and_verify(
 
 def _int8_openvino(yolo, fp32_dir: Path, data, imgsz: int, out: Path | None, compare: bool, subset_size: int, maps):
     """Quantise the FP32 OpenVINO export with gate protection (and without, to compare); drop the FP32 folder."""
-    from yolo_attention.correspondence import layers_of
+    from yolo_attention.common.models import layers_of
     from yolo_attention.export.int8 import compare_gate_protection, quantize_openvino
     from yolo_attention.integration import attention_layer_indices
 

@@ -3,8 +3,13 @@
 An attention gate multiplies a feature map by sigmoid weights in (0, 1). Quantised to INT8, the weights of a whole
 layer share one scale, so small differences between channels or positions (the signal the gate carries) round away,
 and the error is multiplied into every feature the layer passes on. This module keeps each gate — the Sigmoid or
-HSigmoid op inside an attention layer and the Multiply ops it feeds — out of quantisation with an NNCF ignored scope,
-and can quantise the same model without that protection to measure what it buys.
+HSigmoid op inside an attention layer and the elementwise ops it feeds — out of quantisation with an NNCF ignored
+scope, and can quantise the same model without that protection to measure what it buys.
+
+The elementwise ops fed include the identity-safe residual gate of a newly inserted layer, ``x + a * (attn(x) - x)``
+(`AttentionModule.enable_residual_gate`), exported as Subtract -> Multiply -> Add. With ``a`` near 0, ``attn(x)`` and
+``x`` nearly cancel: quantising both on their own 8-bit grids before the Subtract leaves rounding noise as large as the
+difference the layer was inserted to learn, so that path is kept in floating point too.
 
 The detection head's decoding (the ops after its last convolutions) is kept in floating point in both cases, as
 Ultralytics' own INT8 export does, so the comparison isolates the attention gates.
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "GATED_TYPES",
     "GATE_TYPES",
     "Int8Report",
     "calibration_dataset",
@@ -34,6 +40,10 @@ __all__ = [
 GATE_TYPES = ("Sigmoid", "HSigmoid", "HardSigmoid")
 """OpenVINO op types of the gates (sigmoid and hard sigmoid) the attention modules use."""
 
+GATED_TYPES = ("Multiply", "Subtract", "Add")
+"""Elementwise op types that carry a gate's output on inside its layer: the products ``x * gate`` (chained in CoordAtt's
+``x * a_w * a_h``) and the residual gate's ``x + a * (y - x)``."""
+
 _LAYER = re.compile(r"^__module\.model\.(\d+)[./]")  # OpenVINO's name for ops traced inside layer i of the model
 
 
@@ -43,10 +53,11 @@ def _layer_of(name: str) -> int | None:
 
 
 def gate_nodes(ov_model, attention_layers: Iterable[int]) -> list[str]:
-    """Return the names of the gate ops of the attention layers and of the Multiply ops each gate feeds.
+    """Return the names of the gate ops of the attention layers and of the elementwise ops each gate feeds.
 
-    A Multiply that consumes a gate's output (``x * sigmoid(...)``) is followed down a chain of Multiply ops in the
-    same layer (CoordAtt's ``x * a_w * a_h``).
+    From each gate, consumers of a `GATED_TYPES` type in the same layer are followed: the product ``x * sigmoid(...)``,
+    a chain of products (CoordAtt's ``x * a_w * a_h``, CBAM's channel then spatial gate) and the residual gate's
+    Subtract -> Multiply -> Add. The walk stops at any other op (pooling, convolution) and at the layer's end.
 
     Args:
         ov_model (openvino.Model): A model converted from an Ultralytics model (op names ``__module.model.<i>...``).
@@ -69,7 +80,7 @@ def gate_nodes(ov_model, attention_layers: Iterable[int]) -> list[str]:
                 for target in output.get_target_inputs():
                     consumer = target.get_node()
                     name = consumer.get_friendly_name()
-                    if consumer.get_type_name() == "Multiply" and _layer_of(name) == layer and name not in products:
+                    if consumer.get_type_name() in GATED_TYPES and _layer_of(name) == layer and name not in products:
                         products.append(name)
                         pending.append(consumer)
     return gates + products
@@ -91,7 +102,7 @@ def calibration_dataset(data: str | Path, imgsz: int = 640, split: str = "train"
     """
     import nncf
 
-    from yolo_attention.export.verify import image_files, letterbox_image
+    from yolo_attention.export.images import image_files, letterbox_image
 
     files = image_files(data, split)
     if len(files) > n:
@@ -102,9 +113,9 @@ def calibration_dataset(data: str | Path, imgsz: int = 640, split: str = "train"
 def _read_model(folder: Path):
     import openvino as ov
 
-    xml = next(folder.glob("*.xml"), None) if folder.is_dir() else folder
-    if xml is None or not xml.is_file():
-        raise FileNotFoundError(f"no OpenVINO .xml model in '{folder}'")
+    from yolo_attention.export.runtimes.openvino import openvino_xml
+
+    xml = openvino_xml(folder)
     return ov.Core().read_model(str(xml)), xml
 
 
@@ -129,7 +140,8 @@ def quantize_openvino(
         imgsz (int): Export size.
         out_dir (str | Path, optional): Output folder; defaults to ``<stem>_int8_openvino_model`` next to the FP32
             folder. Its name must end in ``_openvino_model`` for Ultralytics to load it.
-        protect_gates (bool): Keep the attention gates and the products they feed in floating point.
+        protect_gates (bool): Keep the attention gates and the elementwise ops they feed (products, residual gate)
+            in floating point.
         subset_size (int): Number of calibration images (at most).
         split (str): Dataset split to calibrate on.
 
@@ -244,8 +256,8 @@ def compare_gate_protection(
     Returns:
         (Int8Report): mAPs of the three models.
     """
-    from yolo_attention.correspondence import layers_of
-    from yolo_attention.export.verify import validate_map
+    from yolo_attention.common.models import layers_of
+    from yolo_attention.export.validation import validate_map
     from yolo_attention.integration import attention_layer_indices
 
     attention = attention_layer_indices(model)

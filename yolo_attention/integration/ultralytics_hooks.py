@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from ultralytics.data import utils as data_utils
 from ultralytics.nn import tasks
+from ultralytics.utils import downloads
 
 from yolo_attention.common.models import layers_of
 from yolo_attention.modules import MODULES, AttentionModule, is_attention
@@ -43,6 +44,8 @@ INTERNALS = {
     "ultralytics.nn.tasks.BaseModel.load": "every weight transfer (YOLO.load, trainer get_model with pretrained=) "
     "goes through it; wrapped to place source layers by correspondence before Ultralytics' key matching",
     "ultralytics.nn.tasks.load_checkpoint": "reads a checkpoint file into its model (read_checkpoint)",
+    "ultralytics.utils.downloads.attempt_download_asset": "every .pt load (torch_safe_load) resolves the file "
+    "through it, looked up at call time; wrapped so shipped weights resolve by name (yolov8n-deeppcb.pt)",
     "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
     "ultralytics.engine.trainer.BaseTrainer.optimizer_step": "clips with torch.nn.utils.clip_grad_norm_(..., "
     "max_norm=10.0) looked up at call time; clip_grad_norm_at() substitutes the configured norm",
@@ -200,6 +203,14 @@ def clip_grad_norm_at(max_norm: float | None):
         torch.nn.utils.clip_grad_norm_ = original
 
 
+def _attempt_download_asset(file, *args, **kwargs):
+    if not Path(str(file)).exists():
+        bundled = find_bundled(str(file).strip())
+        if bundled is not None and bundled.suffix == ".pt":
+            return str(bundled)
+    return _ORIGINAL["attempt_download_asset"](file, *args, **kwargs)
+
+
 def original_load(model, weights, verbose=True):
     """Ultralytics' own `BaseModel.load`: key-and-shape matching with its class-name and head handling."""
     return _ORIGINAL["load"](model, weights, verbose=verbose)
@@ -253,6 +264,7 @@ def install(load: Callable | None = None) -> None:
         (tasks, "check_yaml", _check_yaml),
         (data_utils, "check_file", _check_file),
         (tasks.BaseModel, "load", _load),
+        (downloads, "attempt_download_asset", _attempt_download_asset),
     ):
         if name not in _ORIGINAL:
             _ORIGINAL[name] = getattr(owner, name)

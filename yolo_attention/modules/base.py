@@ -11,7 +11,17 @@ from torch import nn
 
 from .suggest import did_you_mean
 
-__all__ = ["AttentionModule", "check_int", "check_kernel_size"]
+__all__ = [
+    "MAX_SPATIAL_KERNEL",
+    "AttentionModule",
+    "check_int",
+    "check_kernel_size",
+    "check_reduction",
+    "check_spatial_kernel_size",
+]
+
+MAX_SPATIAL_KERNEL = 31
+"""Largest spatial kernel size accepted: the largest in use (RepLKNet's 31x31); the attention papers use 3 or 7."""
 
 
 def check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
@@ -34,8 +44,71 @@ def check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_kernel_size(owner: str, name: str, value: Any) -> int:
+def check_reduction(owner: str, name: str, value: Any, c1: int, default: int) -> int:
+    """Validate a reduction ratio: an int >= 1 that is smaller than the input channels it reduces.
+
+    A ratio of `c1` or more leaves at most one hidden channel; written in a model YAML it is almost always a channel
+    count by habit (`[-1, 1, SE, [1024]]`). Ratios up to the module's `default` are always accepted, because the
+    default itself is used on narrow layers (where the module floors the hidden width): whatever the default builds,
+    an explicit ratio as small builds too.
+
+    Args:
+        owner (str): Class name to start the error message with.
+        name (str): Argument name, e.g. `"reduction"`.
+        value (Any): The value received.
+        c1 (int): Input channels of the module.
+        default (int): The module's default ratio.
+
+    Returns:
+        (int): `value` as a Python int.
+
+    Raises:
+        ValueError: If `value` is not an int >= 1, or is at least `c1` and larger than `default`.
+
+    Examples:
+        >>> check_reduction("SE", "reduction", 16, c1=8, default=16)
+        16
+        >>> check_reduction("SE", "reduction", 1024, c1=256, default=16)
+        Traceback (most recent call last):
+        ...
+        ValueError: SE: reduction must be an int from 1 to 255 (a ratio below the 256 input channels; ...), got 1024
+    """
+    value = check_int(owner, name, value)
+    upper = max(c1 - 1, default)
+    if value > upper:
+        raise ValueError(
+            f"{owner}: {name} must be an int from 1 to {upper} (a ratio below the {c1} input channels; channels are "
+            f"inferred, not written), got {value!r}"
+        )
+    return value
+
+
+def check_kernel_size(owner: str, name: str, value: Any, maximum: int | None = None, why: str = "") -> int:
     """Validate a convolution kernel size: a positive odd int, so that `padding = k // 2` keeps the size.
+
+    Args:
+        owner (str): Class name to start the error message with.
+        name (str): Argument name, e.g. `"kernel_size"`.
+        value (Any): The value received.
+        maximum (int | None): Largest valid value, or None for no bound.
+        why (str): Why `maximum` is the bound, shown in the error message.
+
+    Returns:
+        (int): `value` as a Python int.
+
+    Raises:
+        ValueError: If `value` is not a positive odd int, or is above `maximum`.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1 or value % 2 == 0:
+        raise ValueError(f"{owner}: {name} must be a positive odd int (e.g. 3 or 7), got {value!r}")
+    if maximum is not None and value > maximum:
+        because = f" ({why})" if why else ""
+        raise ValueError(f"{owner}: {name} must be a positive odd int up to {maximum}{because}, got {value!r}")
+    return int(value)
+
+
+def check_spatial_kernel_size(owner: str, name: str, value: Any) -> int:
+    """Validate the kernel size of a spatial-attention convolution: a positive odd int up to `MAX_SPATIAL_KERNEL`.
 
     Args:
         owner (str): Class name to start the error message with.
@@ -46,11 +119,16 @@ def check_kernel_size(owner: str, name: str, value: Any) -> int:
         (int): `value` as a Python int.
 
     Raises:
-        ValueError: If `value` is not a positive odd int.
+        ValueError: If `value` is not a positive odd int up to `MAX_SPATIAL_KERNEL`.
+
+    Examples:
+        >>> check_spatial_kernel_size("SAM", "kernel_size", 1023)
+        Traceback (most recent call last):
+        ...
+        ValueError: SAM: kernel_size must be a positive odd int up to 31 (...), got 1023
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1 or value % 2 == 0:
-        raise ValueError(f"{owner}: {name} must be a positive odd int (e.g. 3 or 7), got {value!r}")
-    return int(value)
+    why = "the largest spatial kernels in use are RepLKNet's 31x31; the paper uses 3 or 7"
+    return check_kernel_size(owner, name, value, MAX_SPATIAL_KERNEL, why)
 
 
 class AttentionModule(nn.Module):

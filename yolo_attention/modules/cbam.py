@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import AttentionModule, check_int, check_kernel_size
+from .base import AttentionModule, check_reduction, check_spatial_kernel_size
 from .gates import make_gate
 from .registry import register_module
 from .sam import SAM
@@ -48,11 +48,12 @@ class ChannelAttention(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            reduction (int): MLP reduction ratio r >= 1; hidden width is `max(1, c1 // reduction)`.
+            reduction (int): MLP reduction ratio r >= 1, below `c1` unless at most the default; hidden width is
+                `max(1, c1 // reduction)`.
             gate (str): Gate name, see `gates.GATES`.
         """
         super().__init__(c1)
-        self.reduction = check_int(type(self).__name__, "reduction", reduction)
+        self.reduction = check_reduction(type(self).__name__, "reduction", reduction, self.c1, default=16)
         self.gate_name = gate
         hidden = max(1, self.c1 // self.reduction)
         self.fc1 = nn.Conv2d(self.c1, hidden, 1, bias=True)
@@ -104,15 +105,16 @@ class CBAM(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            kernel_size (int): Positive odd kernel size of the spatial convolution (3 or 7 in the paper).
-            reduction (int): Channel-MLP reduction ratio r >= 1.
+            kernel_size (int): Positive odd kernel size of the spatial convolution, at most `MAX_SPATIAL_KERNEL`
+                (3 or 7 in the paper).
+            reduction (int): Channel-MLP reduction ratio r >= 1, below `c1` unless at most the default.
             gate (str): Gate name for both halves, see `gates.GATES`.
         """
         super().__init__(c1)
         owner = type(self).__name__
         # Validate here so that errors name CBAM, not the submodule.
-        self.kernel_size = check_kernel_size(owner, "kernel_size", kernel_size)
-        self.reduction = check_int(owner, "reduction", reduction)
+        self.kernel_size = check_spatial_kernel_size(owner, "kernel_size", kernel_size)
+        self.reduction = check_reduction(owner, "reduction", reduction, self.c1, default=16)
         self.gate_name = gate
         self.channel = ChannelAttention(self.c1, reduction=self.reduction, gate=gate)
         self.spatial = SAM(self.c1, kernel_size=self.kernel_size, gate=gate)

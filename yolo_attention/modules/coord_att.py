@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import AttentionModule, check_int
+from .base import AttentionModule, check_int, check_reduction
 from .registry import register_module
 
 __all__ = ["CoordAtt"]
@@ -44,12 +44,13 @@ class CoordAtt(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            reduction (int): Reduction ratio >= 1 of the shared conv; its width is `max(min_channels, c1 // reduction)`.
+            reduction (int): Reduction ratio >= 1 of the shared conv, below `c1` unless at most the default; its width
+                is `max(min_channels, c1 // reduction)`.
             min_channels (int): Lower bound >= 1 on the shared conv width.
         """
         super().__init__(c1)
         owner = type(self).__name__
-        self.reduction = check_int(owner, "reduction", reduction)
+        self.reduction = check_reduction(owner, "reduction", reduction, self.c1, default=32)
         self.min_channels = check_int(owner, "min_channels", min_channels)
         mip = max(self.min_channels, self.c1 // self.reduction)
         self.conv1 = nn.Conv2d(self.c1, mip, 1, bias=True)

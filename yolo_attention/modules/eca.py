@@ -19,7 +19,7 @@ from .base import AttentionModule, check_kernel_size
 from .gates import make_gate
 from .registry import register_module
 
-__all__ = ["ECA", "eca_kernel_size"]
+__all__ = ["ECA", "check_eca_kernel_size", "eca_kernel_size"]
 
 
 def eca_kernel_size(c1: int, gamma: float = 2, b: float = 1) -> int:
@@ -39,6 +39,32 @@ def eca_kernel_size(c1: int, gamma: float = 2, b: float = 1) -> int:
     """
     t = int(abs((math.log2(c1) + b) / gamma))
     return t if t % 2 else t + 1
+
+
+def check_eca_kernel_size(owner: str, name: str, value: int, c1: int) -> int:
+    """Validate an ECA kernel size: a positive odd int up to `2 * c1 - 1`.
+
+    A kernel of `2 * c1 - 1` already lets every channel see every other; the outer weights of a wider one only ever
+    meet the zero padding, so such a value is a mistake (often a channel count written by habit).
+
+    Args:
+        owner (str): Class name to start the error message with.
+        name (str): Argument name, e.g. `"kernel_size"`.
+        value (int): The value received.
+        c1 (int): Number of channels the kernel slides over.
+
+    Returns:
+        (int): `value` as a Python int.
+
+    Raises:
+        ValueError: If `value` is not a positive odd int up to `2 * c1 - 1`.
+
+    Examples:
+        >>> check_eca_kernel_size("ECA", "kernel_size", 5, c1=3)
+        5
+    """
+    why = f"2 * {c1} - 1: a wider kernel's outer weights only meet the zero padding of the {c1} channels"
+    return check_kernel_size(owner, name, value, 2 * c1 - 1, why)
 
 
 @register_module
@@ -69,7 +95,8 @@ class ECA(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            kernel_size (int | None): Positive odd kernel size, or None to adapt it to `c1` with `gamma` and `b`.
+            kernel_size (int | None): Positive odd kernel size up to `2 * c1 - 1`, or None to adapt it to `c1` with
+                `gamma` and `b`.
             gamma (float): Slope of the adaptive kernel mapping, > 0.
             b (float): Offset of the adaptive kernel mapping.
             gate (str): Gate name, see `gates.GATES`.
@@ -85,7 +112,7 @@ class ECA(AttentionModule):
         if kernel_size is None:
             self.kernel_size = eca_kernel_size(self.c1, gamma, b)
         else:
-            self.kernel_size = check_kernel_size(owner, "kernel_size", kernel_size)
+            self.kernel_size = check_eca_kernel_size(owner, "kernel_size", kernel_size, self.c1)
         self.gate_name = gate
         self.conv = nn.Conv1d(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2, bias=False)
         self.gate = make_gate(gate)

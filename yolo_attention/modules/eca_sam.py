@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from .base import AttentionModule, check_kernel_size
-from .eca import ECA
+from .base import AttentionModule, check_spatial_kernel_size
+from .eca import ECA, check_eca_kernel_size
 from .registry import register_module
 from .sam import SAM
 
@@ -51,15 +51,15 @@ class ECASAM(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            eca_kernel_size (int | None): Positive odd ECA kernel size, or None to adapt it to `c1`.
-            sam_kernel_size (int): Positive odd SAM kernel size.
+            eca_kernel_size (int | None): Positive odd ECA kernel size up to `2 * c1 - 1`, or None to adapt it to `c1`.
+            sam_kernel_size (int): Positive odd SAM kernel size, at most `MAX_SPATIAL_KERNEL`.
         """
         super().__init__(c1)
         owner = type(self).__name__
         # Validate here so that errors name ECASAM's arguments, not the submodules'.
         if eca_kernel_size is not None:
-            check_kernel_size(owner, "eca_kernel_size", eca_kernel_size)
-        check_kernel_size(owner, "sam_kernel_size", sam_kernel_size)
+            check_eca_kernel_size(owner, "eca_kernel_size", eca_kernel_size, self.c1)
+        check_spatial_kernel_size(owner, "sam_kernel_size", sam_kernel_size)
         self.eca = ECA(self.c1, kernel_size=eca_kernel_size)
         self.sam = SAM(self.c1, kernel_size=sam_kernel_size)
 

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import AttentionModule, check_kernel_size
+from .base import AttentionModule, check_spatial_kernel_size
 from .gates import make_gate
 from .registry import register_module
 
@@ -41,11 +41,12 @@ class SAM(AttentionModule):
 
         Args:
             c1 (int): Number of input channels (the weights do not depend on it).
-            kernel_size (int): Positive odd kernel size of the spatial convolution; the paper compares 3 and 7.
+            kernel_size (int): Positive odd kernel size of the spatial convolution, at most `MAX_SPATIAL_KERNEL`; the
+                paper compares 3 and 7.
             gate (str): Gate name, see `gates.GATES`.
         """
         super().__init__(c1)
-        self.kernel_size = check_kernel_size(type(self).__name__, "kernel_size", kernel_size)
+        self.kernel_size = check_spatial_kernel_size(type(self).__name__, "kernel_size", kernel_size)
         self.gate_name = gate
         self.conv = nn.Conv2d(2, 1, self.kernel_size, padding=self.kernel_size // 2, bias=False)
         self.gate = make_gate(gate)

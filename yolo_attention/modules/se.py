@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import AttentionModule, check_int
+from .base import AttentionModule, check_reduction
 from .gates import make_gate
 from .registry import register_module
 
@@ -43,11 +43,12 @@ class SE(AttentionModule):
 
         Args:
             c1 (int): Number of input channels.
-            reduction (int): Reduction ratio r >= 1; hidden width is `max(1, c1 // reduction)`.
+            reduction (int): Reduction ratio r >= 1, below `c1` unless at most the default; hidden width is
+                `max(1, c1 // reduction)`.
             gate (str): Gate name, see `gates.GATES`.
         """
         super().__init__(c1)
-        self.reduction = check_int(type(self).__name__, "reduction", reduction)
+        self.reduction = check_reduction(type(self).__name__, "reduction", reduction, self.c1, default=16)
         self.gate_name = gate
         hidden = max(1, self.c1 // self.reduction)
         self.fc1 = nn.Conv2d(self.c1, hidden, 1, bias=True)

@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import signal
 
 import torch
 import torch.nn.functional as F
 
 from yolo_attention.common.models import unwrap_parallel
 from yolo_attention.modules import AttentionModule, set_attention
-from yolo_attention.training.freeze import keep_frozen_exact
+from yolo_attention.training.freeze import ema_moves_frozen, keep_frozen_exact
 
-__all__ = ["EarlyStopping", "TensorBoardLog", "phase_callbacks", "apply_switches", "head_output_convs"]
+__all__ = [
+    "KILL_ENV",
+    "EarlyStopping",
+    "TensorBoardLog",
+    "apply_switches",
+    "head_output_convs",
+    "kill_point",
+    "phase_callbacks",
+]
+
+# Test hook: `<phase>:<event>:<epoch>` (epoch 0-based, `*` any) kills the process with SIGKILL at that point, to test
+# resume deterministically. Events: Ultralytics callback events (on_model_save, on_train_end ...) and the runner's
+# `phase_done` (after a phase is recorded as done, before the next one starts).
+KILL_ENV = "YOLO_ATTN_TEST_KILL_AT"
 
 
 def apply_switches(model: torch.nn.Module, switches: dict[str, bool]) -> dict[str, int]:
@@ -102,9 +117,9 @@ class EarlyStopping:
 
     def __init__(self, monitor: str = "val/mAP50-95", patience: int = 20, min_delta: float = 0.0):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"early_stopping.patience must be an int >= 1, got {patience!r}")
+            raise ValueError(f"early_stopping.patience={patience!r} is not valid: patience must be an integer >= 1")
         if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(f"early_stopping.min_delta must be a number >= 0, got {min_delta!r}")
+            raise ValueError(f"early_stopping.min_delta={min_delta!r} is not valid: min_delta must be a number >= 0")
         self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
         self.key = METRIC_ALIASES.get(monitor, monitor)
         self.minimize = "loss" in monitor
@@ -171,6 +186,20 @@ class TensorBoardLog:
             writer.add_text("phase", self.phase, step)
 
 
+def kill_point(phase: str, event: str, epoch: int | None = None) -> None:
+    """SIGKILL this process if the test hook in ``$YOLO_ATTN_TEST_KILL_AT`` names this point; otherwise nothing."""
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    want_phase, want_event, want_epoch = (spec.split(":") + ["*"])[:3]
+    if want_phase == phase and want_event == event and want_epoch in ("*", str(epoch)):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _kill_callback(trainer, phase: str, event: str) -> None:
+    kill_point(phase, event, trainer.epoch)
+
+
 def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[tuple[str, object]]:
     """Return the (event, callback) pairs that make a phase's promises true in the weights.
 
@@ -181,7 +210,8 @@ def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[
     Returns:
         (list[tuple[str, callable]]): Pairs for `YOLO.add_callback`.
     """
-    callbacks = [(event, fn) for event, fn in keep_frozen_exact().items()]
+    # Ultralytics 8.4's EMA leaves frozen tensors exact; older releases rounded them, and only then the callbacks help.
+    callbacks = list(keep_frozen_exact().items()) if ema_moves_frozen() else []
     callbacks.append(("on_pretrain_routine_start", functools.partial(_clip_callback, max_norm=phase.clip_grad_norm)))
     if phase.attention:
         callbacks.append(("on_pretrain_routine_end", functools.partial(_switch_callback, switches=phase.attention)))
@@ -189,4 +219,8 @@ def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[
         callbacks.append(("on_pretrain_routine_end", functools.partial(_head_dropout_callback, p=phase.head_dropout)))
     if early_stopping is not None:
         callbacks.append(("on_fit_epoch_end", early_stopping))
+    spec = os.environ.get(KILL_ENV, "")
+    if spec.startswith(f"{phase.name}:") and not spec.split(":")[1].startswith("phase_"):
+        event = spec.split(":")[1]
+        callbacks.append((event, functools.partial(_kill_callback, phase=phase.name, event=event)))
     return callbacks

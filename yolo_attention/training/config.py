@@ -177,6 +177,8 @@ def apply_overrides(config: dict, overrides: dict[str, Any]) -> dict:
             value = [f.strip() for f in value.split(",") if f.strip()]
         if key == "schedule" and value is None:  # Ultralytics' value parsing turns `schedule=none` into None
             value = "none"
+        if key == "patience":  # asking for a patience asks for early stopping
+            config = _set_dotted(config, "early_stopping.enabled", True)
         if key in CLI_ALIASES:
             config = _set_dotted(config, CLI_ALIASES[key], value)
         elif "." in key:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
+import shutil
 import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["Experiment", "read_results"]
+__all__ = ["Experiment", "copy_atomic", "read_results", "write_atomic"]
 
 SUBDIRS = ("logs", "checkpoints", "results", "configs", "models", "tensorboard")
 
@@ -35,6 +37,20 @@ def read_results(csv_path: Path) -> list[dict[str, float]]:
     return [{k.strip(): float(v) for k, v in row.items() if k and v not in (None, "")} for row in rows]
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and `os.replace`: a kill leaves the old file or the new one."""
+    tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Copy `src` to `dst` through a temporary file and `os.replace` (a checkpoint is never half-copied)."""
+    tmp = Path(dst).with_name(f".{Path(dst).name}.{os.getpid()}.tmp")
+    shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
 class Experiment:
     """The folder of one experiment and its JSON state.
 
@@ -45,16 +61,22 @@ class Experiment:
 
     def __init__(self, root: Path, state: dict):
         self.root, self.state = Path(root), state
+        self._session_start: float | None = None  # wall time the current logging session began
 
     @classmethod
     def create(cls, output_dir: str | Path, name: str) -> Experiment:
         """Make a new timestamped experiment folder with its sub-folders."""
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-        root = Path(output_dir).resolve() / f"{name}_{stamp}"
-        n = 1
-        while root.exists():  # two experiments started in the same second
-            n += 1
-            root = Path(output_dir).resolve() / f"{name}_{stamp}_{n}"
+        parent = Path(output_dir).resolve()
+        parent.mkdir(parents=True, exist_ok=True)
+        root, n = parent / f"{name}_{stamp}", 1
+        while True:  # two experiments started in the same second, even in two processes, get distinct folders
+            try:
+                root.mkdir()
+                break
+            except FileExistsError:
+                n += 1
+                root = parent / f"{name}_{stamp}_{n}"
         for sub in SUBDIRS:
             if sub != "tensorboard":  # made by the tensorboard writer, when tensorboard is installed
                 (root / sub).mkdir(parents=True, exist_ok=True)
@@ -73,9 +95,31 @@ class Experiment:
 
     def save(self) -> None:
         """Write the state atomically, so an interrupted run never leaves a half-written file."""
-        tmp = self.root / "experiment.json.tmp"
-        tmp.write_text(json.dumps(self.state, indent=2, default=str))
-        tmp.replace(self.root / "experiment.json")
+        if self._session_start is not None:  # bank the time so far: a killed run keeps it
+            now = time.time()
+            self.state["elapsed_s"] = self.state.get("elapsed_s", 0.0) + now - self._session_start
+            self._session_start = now
+        write_atomic(self.root / "experiment.json", json.dumps(self.state, indent=2, default=str))
+
+    def rel(self, path: str | Path | None) -> str | None:
+        """`path` relative to the experiment folder when inside it (the folder can be moved), else as given."""
+        if path is None:
+            return None
+        path = Path(path)
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def path(self, stored: str | Path) -> Path:
+        """The file a stored path names: inside the experiment folder wherever it is now, else the path as stored."""
+        inside = self.root / stored
+        return inside if inside.exists() else Path(stored)
+
+    def elapsed_s(self) -> float:
+        """Wall time of the run so far: previous sessions (before a resume) plus the current one."""
+        current = time.time() - self._session_start if self._session_start is not None else 0.0
+        return self.state.get("elapsed_s", 0.0) + current
 
     def phase_state(self, name: str) -> dict:
         """The state entry of a phase (created pending if new)."""
@@ -98,12 +142,12 @@ class Experiment:
         loggers = [logging.getLogger("ultralytics"), logging.getLogger("yolo_attention")]
         for logger in loggers:
             logger.addHandler(handler)
-        start = time.time()
+        self._session_start = time.time()
         try:
             yield
         finally:
-            self.state["elapsed_s"] = self.state.get("elapsed_s", 0.0) + time.time() - start
             self.save()
+            self._session_start = None
             for logger in loggers:
                 logger.removeHandler(handler)
             handler.close()
@@ -123,15 +167,17 @@ class Experiment:
                 "lr0": entry.get("lr0"),
                 "attention": entry.get("attention", {}),
                 "early_stopped": entry.get("early_stopped", False),
-                "checkpoint": entry.get("checkpoint"),
+                "checkpoint": entry.get("checkpoint"),  # relative to the experiment folder
             }
             for metric, column in (("mAP50", "metrics/mAP50(B)"), ("mAP50-95", "metrics/mAP50-95(B)")):
                 values = [r[column] for r in rows if column in r]
                 summary[f"final_{metric}"] = values[-1] if values else None
                 summary[f"best_{metric}"] = max(values) if values else None
             phases.append(summary)
-        data = {"experiment_info": {**info, "total_training_time_s": round(self.state.get("elapsed_s", 0.0), 1)}}
+        data = {"experiment_info": {**info, "total_training_time_s": round(self.elapsed_s(), 1)}}
         data["phases"] = phases
+        data["evaluation"] = self.state.get("evaluation", [])
+        data["final_model"] = self.state.get("final_model")
         path = self.root / "results" / "training_summary.json"
-        path.write_text(json.dumps(data, indent=2, default=str))
+        write_atomic(path, json.dumps(data, indent=2, default=str))
         return path

@@ -4,21 +4,23 @@ Ultralytics freezes by layer index (`freeze=10` or `freeze=[0, 1, 2]`). With att
 backbone, `freeze=10` freezes them too, so the warm-up stage would train nothing new there; `freeze_indices(model,
 "backbone")` returns the original backbone layers only.
 
-Frozen parameters do not move in the trained model, but checkpoints hold the EMA copy, and `ModelEMA.update` blends
-every float tensor, frozen ones too, as `d*v + (1-d)*x`: that rounds, so frozen values drift by an ulp. The
-`keep_frozen_exact` callbacks copy the frozen tensors (parameters and the BatchNorm statistics of frozen layers) from
-the model into the EMA after every batch, so a frozen tensor in best.pt / last.pt equals the pretrained one bit for
-bit.
+Frozen parameters do not move in the trained model, but checkpoints hold the EMA copy. Ultralytics releases before
+8.4 blended every float tensor as `d*v + (1-d)*x`, which rounds, so frozen values drifted by an ulp; 8.4's
+`torch._foreach_lerp_` leaves a tensor whose EMA equals the model's exact (a canary in tests/integration guards it).
+`ema_moves_frozen()` probes the installed `ModelEMA` once; only where it rounds are the `keep_frozen_exact` callbacks
+(copy frozen tensors from the model into the EMA after every batch) added to a phase.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 
 from yolo_attention.arch.correspondence import layer_map, layers_of
 from yolo_attention.common.models import unwrap_parallel
 
-__all__ = ["freeze_indices", "keep_frozen_exact", "frozen_state_names"]
+__all__ = ["ema_moves_frozen", "freeze_indices", "keep_frozen_exact", "frozen_state_names"]
 
 
 def freeze_indices(model, spec) -> list[int]:
@@ -89,3 +91,24 @@ def keep_frozen_exact() -> dict:
         ['on_train_batch_end', 'on_train_epoch_end', 'on_train_start']
     """
     return {"on_train_start": _record, "on_train_batch_end": _sync, "on_train_epoch_end": _sync}
+
+
+@functools.lru_cache(maxsize=1)
+def ema_moves_frozen() -> bool:
+    """Whether the installed Ultralytics `ModelEMA.update` changes a tensor that the model never changed (it rounds).
+
+    Examples:
+        >>> ema_moves_frozen()  # Ultralytics 8.4.190
+        False
+    """
+    from ultralytics.utils.torch_utils import ModelEMA
+
+    generator = torch.Generator().manual_seed(0)
+    model = torch.nn.Linear(64, 64)
+    with torch.no_grad():
+        model.weight.copy_(torch.randn(64, 64, generator=generator))
+    ema = ModelEMA(model)
+    before = ema.ema.weight.detach().clone()
+    for _ in range(3):
+        ema.update(model)
+    return not torch.equal(ema.ema.weight, before)

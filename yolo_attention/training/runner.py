@@ -10,18 +10,18 @@ import torch
 import yaml
 
 from yolo_attention.arch.correspondence import layer_map
-from yolo_attention.arch.yaml_edit import remove_attention
-from yolo_attention.modules import MODULES
-from yolo_attention.training.callbacks import EarlyStopping, TensorBoardLog, phase_callbacks
+from yolo_attention.training.callbacks import EarlyStopping, TensorBoardLog, kill_point, phase_callbacks
 from yolo_attention.training.config import apply_overrides, load_config, train_args
-from yolo_attention.training.experiment import Experiment, read_results
+from yolo_attention.training.evaluation import evaluate, results_table, same_classes
+from yolo_attention.training.experiment import Experiment, copy_atomic, read_results
 from yolo_attention.training.freeze import freeze_indices
+from yolo_attention.training.plan import PRETRAIN, SCHEDULE_ONLY, make_plan
+from yolo_attention.training.recovery import checkpoint_epoch, recover_phase, trim_results
 from yolo_attention.training.schedule import Phase, load_schedule
 from yolo_attention.training.trainer import trainer_for
+from yolo_attention.training.values import check_run
 
 __all__ = ["train", "run_experiment", "resume_experiment"]
-
-PRETRAIN = "pretrain"
 
 
 def _log(message: str, warning: bool = False) -> None:
@@ -42,99 +42,21 @@ def _versions() -> dict:
     }
 
 
-def _plan(config: dict, exp: Experiment, stage: str | None) -> dict:
-    """Decide the model, the start weights and the phases (adding a baseline phase when there are no weights)."""
-    from ultralytics import YOLO
-    from ultralytics.nn.tasks import yaml_model_load
-
-    from yolo_attention.arch.insert import insert
-    from yolo_attention.arch.model_yaml import write_model_yaml
-
-    model_cfg = config["model"]
-    strategy = dict(config["training_strategy"])
-    schedule = load_schedule(strategy.pop("schedule"), strategy)
-    arch, weights = str(model_cfg["config_path"]), model_cfg["weights"]
-    if model_cfg["attention_mechanism"]:
-        inserted = insert(
-            arch,
-            model_cfg["attention_mechanism"],
-            where=model_cfg["where"],
-            attn_init=model_cfg["attn_init"],
-            save_dir=exp.root / "configs",
-        )
-        if arch.endswith(".pt") and not weights:
-            weights = arch  # the baseline checkpoint's weights go into the new model
-        arch = str(inserted.cfg)
-    arch = _with_dataset_classes(arch, str(config["data"]["config_path"]), exp.root / "configs")
-    phases = schedule.phases
-    if stage is not None:
-        phases = [schedule.phase(stage)]
-    plan = {"schedule": schedule.name, "arch": arch, "weights": str(weights) if weights else None, "phases": []}
-    has_weights = bool(weights) or arch.endswith(".pt")
-    model = YOLO(arch, verbose=False)
-    attention = layer_map(model).attention
-    freezes = any(p.freeze not in (None, False, "none", 0, []) for p in phases)
-    if not has_weights and attention and schedule.name != "none":
-        epochs = int(model_cfg["pretrain_epochs"] or 0)
-        if epochs > 0:
-            cfg = yaml_model_load(arch)
-            base_cfg = remove_attention(cfg, list(MODULES))
-            base_cfg["scale"] = cfg.get("scale")
-            base_path = write_model_yaml(base_cfg, exp.root / "configs" / f"{Path(arch).stem}-baseline.yaml")
-            _log(
-                f"no pretrained weights (model.weights / pretrained=): freezing a random backbone is pointless, so "
-                f"phase '{PRETRAIN}' first trains the baseline without attention ({base_path.name}) for {epochs} "
-                "epochs on the same data; its weights then go into the attention model layer by layer"
-            )
-            plan["phases"].append({"name": PRETRAIN, "epochs": epochs, "freeze": "none", "arch": str(base_path)})
-        elif freezes:
-            _log("no pretrained weights and model.pretrain_epochs=0: the frozen backbone is random", warning=True)
-    for phase in phases:
-        try:  # an index out of range fails now, not hours later when its phase starts
-            freeze_indices(model, config["overrides"].get("freeze", phase.freeze))
-        except ValueError as e:
-            raise ValueError(f"phase '{phase.name}': {e}") from None
-        plan["phases"].append(phase.to_dict())
-    return plan
-
-
-def _with_dataset_classes(arch: str, data: str, folder: Path) -> str:
-    """A model YAML whose `nc` is the dataset's, written beside the run when it differs.
-
-    Ultralytics' trainer builds the model with the dataset's class count; a model built from a YAML with another
-    `nc` and loaded with the weights would hand the trainer a head that does not fit, and the class logits of the
-    pretrained (or pretrain-phase) weights would be dropped.
-    """
-    if not arch.endswith((".yaml", ".yml")):
-        return arch
-    from ultralytics.data.utils import check_det_dataset
-    from ultralytics.nn.tasks import yaml_model_load
-
-    from yolo_attention.arch.model_yaml import write_model_yaml
-
-    nc = check_det_dataset(data)["nc"]
-    cfg = yaml_model_load(arch)
-    if cfg.get("nc") == nc:
-        return arch
-    cfg["nc"] = nc
-    path = write_model_yaml(cfg, folder / Path(arch).name, [f"{Path(arch).name} with nc={nc} for {Path(data).name}"])
-    return str(path)
-
-
 def _start_model(exp: Experiment, plan: dict, index: int):
     """The YOLO model a phase starts from: the previous phase's carried weights, or the plan's start."""
     from ultralytics import YOLO
 
     entry = plan["phases"][index]
     if "arch" in entry:  # the baseline phase
-        return YOLO(entry["arch"])
-    previous = [p for p in plan["phases"][:index]]
-    if previous:
-        prev = exp.phase_state(previous[-1]["name"])
-        if previous[-1]["name"] == PRETRAIN:  # baseline weights into the attention model, layer by layer
-            return YOLO(plan["arch"]).load(prev["checkpoint"])
-        return YOLO(prev["checkpoint"])
-    model = YOLO(plan["arch"])
+        return YOLO(str(exp.path(entry["arch"])))
+    arch = str(exp.path(plan["arch"]))
+    if index > 0:
+        previous = plan["phases"][index - 1]["name"]
+        checkpoint = str(exp.path(exp.phase_state(previous)["checkpoint"]))
+        if previous == PRETRAIN:  # baseline weights into the attention model, layer by layer
+            return YOLO(arch).load(checkpoint)
+        return YOLO(checkpoint)
+    model = YOLO(arch)
     if plan["weights"]:
         model.load(plan["weights"])
     return model
@@ -155,79 +77,131 @@ def _early_stopping(config: dict, rows: list[dict]) -> EarlyStopping | None:
     return stopper
 
 
-def _phase_mode(state: dict, last: Path) -> str:
-    """fresh: start the phase; resume: continue from last.pt; finished: training ended, bookkeeping did not."""
-    if state["status"] != "running" or not last.is_file():
-        return "fresh"
-    epoch = torch.load(last, map_location="cpu", weights_only=False).get("epoch", -1)
-    return "finished" if epoch == -1 else "resume"  # Ultralytics strips a finished run's last.pt to epoch -1
+def _phase_args(config: dict, phase: Phase) -> dict:
+    """The phase's Ultralytics arguments: shared environment, the phase's own, then the global overrides.
+
+    The from-scratch baseline phase takes no schedule-tuning overrides (lr0, optimizer ...): they are the schedule's.
+    """
+    overrides = config["overrides"]
+    if phase.name == PRETRAIN:
+        overrides = {k: v for k, v in overrides.items() if k not in SCHEDULE_ONLY}
+    args = {**train_args(config), **phase.train_args, **overrides}
+    if config["early_stopping"]["enabled"]:  # the plugin's early stopping replaces Ultralytics' own
+        args.pop("patience", None)
+    return args
 
 
-def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
+def _train_phase(exp: Experiment, config: dict, plan: dict, index: int, recovery) -> None:
     from ultralytics import YOLO
 
     phase = _phase(plan["phases"][index])
-    state = exp.phase_state(phase.name)
-    save_dir = exp.phase_dir(phase.name)
-    last = save_dir / "weights" / "last.pt"
-    mode = _phase_mode(state, last)
-    if mode != "finished":
-        if mode == "resume":
-            _log(f"resuming phase '{phase.name}' from {last}")
-            model = YOLO(str(last))
-        else:
-            if save_dir.exists():  # a phase interrupted before its first checkpoint starts again, cleanly
-                shutil.rmtree(save_dir)
-            model = _start_model(exp, plan, index)
-        frozen = freeze_indices(model, config["overrides"].get("freeze", phase.freeze))
-        frozen_attention = sorted(set(frozen) & set(layer_map(model).attention))
-        if frozen_attention:
-            _log(f"phase '{phase.name}': freeze={phase.freeze} freezes attention layers {frozen_attention}", True)
-        stopper = _early_stopping(config, read_results(save_dir / "results.csv") if mode == "resume" else [])
-        for event, callback in phase_callbacks(phase, stopper):
-            model.add_callback(event, callback)
-        if TensorBoardLog.available():
-            before = sum(int(p.get("epochs") or 0) for p in exp.state["phases"][: exp.state["phases"].index(state)])
-            model.add_callback("on_fit_epoch_end", TensorBoardLog(exp.root / "tensorboard", phase.name, before))
-        args = {**train_args(config), **phase.train_args, **config["overrides"]}
-        args.update(
-            data=str(config["data"]["config_path"]),
-            epochs=config["overrides"].get("epochs", phase.epochs),
-            freeze=frozen or None,
-            project=str(exp.root),
-            name=phase.name,
-            exist_ok=True,
-        )
-        state.update(
-            status="running",
-            epochs=args["epochs"],
-            frozen_layers=frozen,
-            optimizer=args.get("optimizer", "auto"),
-            lr0=args.get("lr0"),
-            attention=phase.attention,
-            save_dir=str(save_dir),
-        )
-        exp.save()
-        _log(f"phase '{phase.name}': {args['epochs']} epochs, freeze {frozen or 'none'}. {phase.description}")
-        trainer = trainer_for(model.task)
-        if mode == "resume":
-            model.train(resume=True, trainer=trainer)
-        else:
-            model.train(trainer=trainer, **args)
-        state["early_stopped"] = bool(stopper and stopper.stopped_epoch)
-    carried = save_dir / "weights" / f"{phase.carry}.pt"
-    checkpoint = exp.root / "checkpoints" / f"{phase.name}_complete.pt"
-    shutil.copy2(carried if carried.is_file() else last, checkpoint)
-    state.update(status="done", checkpoint=str(checkpoint))
+    state, save_dir = exp.phase_state(phase.name), exp.phase_dir(phase.name)
+    if recovery.mode == "resume":
+        _log(f"resuming phase '{phase.name}' from {exp.rel(recovery.checkpoint)} (epoch {recovery.epoch + 1})")
+        trim_results(save_dir / "results.csv", recovery.epoch + 1)  # an older checkpoint redoes the later epochs
+        model = YOLO(str(recovery.checkpoint))
+    else:
+        if save_dir.exists():  # a phase interrupted before its first readable checkpoint starts again, cleanly
+            shutil.rmtree(save_dir)
+        model = _start_model(exp, plan, index)
+    args = _phase_args(config, phase)
+    frozen = freeze_indices(model, args.get("freeze", phase.freeze))
+    frozen_attention = sorted(set(frozen) & set(layer_map(model).attention))
+    if frozen_attention:
+        _log(f"phase '{phase.name}': freeze={phase.freeze} freezes attention layers {frozen_attention}", True)
+    stopper = _early_stopping(config, read_results(save_dir / "results.csv") if recovery.mode == "resume" else [])
+    for event, callback in phase_callbacks(phase, stopper):
+        model.add_callback(event, callback)
+    if TensorBoardLog.available():
+        before = sum(int(p.get("epochs") or 0) for p in exp.state["phases"][: exp.state["phases"].index(state)])
+        model.add_callback("on_fit_epoch_end", TensorBoardLog(exp.root / "tensorboard", phase.name, before))
+    args.update(
+        data=str(config["data"]["config_path"]),
+        epochs=args.get("epochs", phase.epochs),
+        freeze=frozen or None,
+        project=str(exp.root),
+        name=phase.name,
+        exist_ok=True,
+    )
+    state.update(
+        status="running",
+        epochs=args["epochs"],
+        frozen_layers=frozen,
+        optimizer=args.get("optimizer", "auto"),
+        lr0=args.get("lr0"),
+        attention=phase.attention,
+        save_dir=exp.rel(save_dir),
+    )
     exp.save()
+    _log(f"phase '{phase.name}': {args['epochs']} epochs, freeze {frozen or 'none'}. {phase.description}")
+    trainer = trainer_for(model.task)
+    if recovery.mode == "resume":  # save_dir: the folder may have moved since the checkpoint was written
+        model.train(resume=True, trainer=trainer, save_dir=str(save_dir))
+    else:
+        model.train(trainer=trainer, **args)
+    state["early_stopped"] = bool(stopper and stopper.stopped_epoch)
+
+
+def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
+    phase = _phase(plan["phases"][index])
+    state, weights = exp.phase_state(phase.name), exp.phase_dir(phase.name) / "weights"
+    recovery = recover_phase(state["status"], weights, state.get("epochs"))
+    for path in recovery.unreadable or []:
+        _log(f"phase '{phase.name}': {exp.rel(path)} is unreadable (killed while saving?); not resuming from it", True)
+    if recovery.mode != "finished":
+        _train_phase(exp, config, plan, index, recovery)
+    carried = weights / f"{phase.carry}.pt"
+    if checkpoint_epoch(carried) is None:  # missing or truncated: the newest readable one
+        carried = recover_phase("running", weights, None).checkpoint
+    if carried is None:
+        raise RuntimeError(f"phase '{phase.name}' left no readable checkpoint in {weights}")
+    checkpoint = exp.root / "checkpoints" / f"{phase.name}_complete.pt"
+    copy_atomic(carried, checkpoint)
+    _evaluate(exp, config, f"after {phase.name}", checkpoint, epochs=len(read_results(weights.parent / "results.csv")))
+    state.update(status="done", checkpoint=exp.rel(checkpoint))
+    exp.save()
+    kill_point(phase.name, "phase_done")
+
+
+def _evaluate(exp: Experiment, config: dict, label: str, weights, epochs: int | None = None, model=None) -> dict:
+    """Validate a model on the held-out split and record the row (replacing one of the same label)."""
+    from ultralytics import YOLO
+
+    model = model if model is not None else YOLO(str(weights))
+    metrics = evaluate(model, config, exp.root / "eval" / label.replace(" ", "_"))
+    row = {"model": label, "epochs": epochs, **metrics}
+    rows = [r for r in exp.state.setdefault("evaluation", []) if r["model"] != label]
+    exp.state["evaluation"] = [*rows, row]
+    exp.save()
+    _log(f"held-out mAP50 {metrics['mAP50']:.4f}, mAP50-95 {metrics['mAP50-95']:.4f}: {label}")
+    return metrics
+
+
+def _evaluate_start(exp: Experiment, config: dict, plan: dict) -> None:
+    """Before training: the pretrained model and the model right after transfer, which must score the same."""
+    from ultralytics import YOLO
+
+    done = {r["model"] for r in exp.state.get("evaluation", [])}
+    first = plan["phases"][0]
+    if not plan["weights"] or "arch" in first or "pretrained" in done:
+        return
+    if exp.phase_state(first["name"])["status"] != "pending":  # resumed after training started
+        return
+    pretrained = YOLO(plan["weights"])
+    if not same_classes(pretrained, str(config["data"]["config_path"])):
+        _log(f"{Path(plan['weights']).name} predicts other classes than the data: no held-out mAP before training")
+        return
+    before = _evaluate(exp, config, "pretrained", None, model=pretrained)
+    after = _evaluate(exp, config, "after transfer", None, model=_start_model(exp, plan, 0))
+    if before != after:
+        _log(f"the transferred model scores {after} but the pretrained one {before}: the transfer is not exact", True)
 
 
 def _finish(exp: Experiment, config: dict, plan: dict) -> None:
-
     last_phase = exp.phase_state(plan["phases"][-1]["name"])
     final = exp.root / "checkpoints" / "final_model.pt"
-    shutil.copy2(last_phase["checkpoint"], final)
-    exp.state["final_model"] = str(final)
+    copy_atomic(exp.path(last_phase["checkpoint"]), final)
+    exp.state["final_model"] = exp.rel(final)
     formats = list(config["export"]["formats"])
     if formats:
         from yolo_attention.export import export_and_verify
@@ -243,12 +217,13 @@ def _finish(exp: Experiment, config: dict, plan: dict) -> None:
     exp.save()
 
 
-def _info(config: dict, plan: dict) -> dict:
+def _info(exp: Experiment, config: dict, plan: dict) -> dict:
+    arch = str(exp.path(plan["arch"]))
     return {
         "name": config["project"]["experiment_name"],
         "project": config["project"]["name"],
-        "model_architecture": Path(plan["arch"]).name,
-        "attention_mechanism": config["model"]["attention_mechanism"] or _attention_in(plan["arch"]),
+        "model_architecture": Path(arch).name,
+        "attention_mechanism": config["model"]["attention_mechanism"] or _attention_in(arch),
         "schedule": plan["schedule"],
         "pretrained_weights": plan["weights"],
         "data": str(config["data"]["config_path"]),
@@ -265,25 +240,21 @@ def _attention_in(arch: str) -> list[str]:
 
 
 def _execute(exp: Experiment, config: dict, plan: dict) -> Path:
+    _evaluate_start(exp, config, plan)
     for index, entry in enumerate(plan["phases"]):
         if exp.phase_state(entry["name"])["status"] != "done":
             _run_phase(exp, config, plan, index)
-            exp.write_summary(_info(config, plan))
+            exp.write_summary(_info(exp, config, plan))
     _finish(exp, config, plan)
-    summary = json.loads(exp.write_summary(_info(config, plan)).read_text())
-    lines = [f"{'phase':<12}{'epochs':>8}{'best mAP50':>12}{'best mAP50-95':>15}  checkpoint"]
-    for p in summary["phases"]:
-        best50, best = p["best_mAP50"], p["best_mAP50-95"]
-        fmt = lambda v: f"{v:.4f}" if v is not None else "-"  # noqa: E731
-        lines.append(
-            f"{p['name']:<12}{p['epochs_run']:>8}{fmt(best50):>12}{fmt(best):>15}  {Path(p['checkpoint']).name}"
-        )
-    _log(f"experiment done: {exp.root}\n" + "\n".join(lines))
+    exp.write_summary(_info(exp, config, plan))
+    _log(f"experiment done: {exp.root}\nheld-out results (data val split)\n" + results_table(exp.state["evaluation"]))
     return exp.root
 
 
 def run_experiment(config: dict, stage: str | None = None) -> Path:
     """Run every phase of a resolved configuration (or only `stage`) in a new experiment folder.
+
+    Every value is checked (`values.check_run`) before the folder is made.
 
     Returns:
         (Path): The experiment folder.
@@ -296,25 +267,17 @@ def run_experiment(config: dict, stage: str | None = None) -> Path:
         config["project"]["experiment_name"] = f"{stem}{'-' + str(attn).lower() if attn else ''}_{tag}"
     strategy = dict(config["training_strategy"])  # check the schedule and the stage before making any folder
     schedule = load_schedule(strategy.pop("schedule"), strategy)
-    if stage is not None:
-        schedule.phase(stage)
+    phases = [schedule.phase(stage)] if stage is not None else schedule.phases
     from ultralytics.data.utils import check_det_dataset
 
     check_det_dataset(str(config["data"]["config_path"]))
-    model_path = str(config["model"]["config_path"])
-    if model_path.endswith(".pt"):
-        if not Path(model_path).is_file():
-            raise FileNotFoundError(f"model checkpoint '{model_path}' does not exist")
-    else:
-        from ultralytics.nn.tasks import yaml_model_load
-
-        yaml_model_load(model_path)  # a misspelt model name fails here, with a suggestion
+    check_run(config, phases)
     exp = Experiment.create(config["project"]["output_dir"], config["project"]["experiment_name"])
     (exp.root / "configs" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     try:
         with exp.logging_to_file():
             _log(f"experiment {exp.root}")
-            plan = _plan(config, exp, stage)
+            plan = make_plan(config, exp, stage)
     except Exception:
         shutil.rmtree(exp.root, ignore_errors=True)  # nothing ran: leave no half-made experiment behind
         raise
@@ -327,7 +290,9 @@ def run_experiment(config: dict, stage: str | None = None) -> Path:
 
 
 def resume_experiment(path: str | Path) -> Path:
-    """Continue an interrupted experiment: finished phases are kept, the phase in progress resumes from its last.pt.
+    """Continue an interrupted experiment: finished phases are kept, the running one resumes where it can.
+
+    The phase in progress continues from its newest readable checkpoint; the folder may have been moved.
 
     Returns:
         (Path): The experiment folder.

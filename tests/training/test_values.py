@@ -1,0 +1,93 @@
+"""Every training value is checked before anything runs and before the experiment folder exists (API and CLI)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from yolo_attention.cli.main import cli
+from yolo_attention.training import train
+from yolo_attention.training.values import check_value
+
+BAD_VALUES = [
+    ("epochs", "abc", "epochs='abc' is not valid: epochs must be an integer >= 1"),
+    ("epochs", 0, "epochs=0 is not valid"),
+    ("imgsz", -5, "imgsz=-5 is not valid: imgsz must be an integer >= 32"),
+    ("batch", 0, "batch=0 is not valid: batch must be an integer >= 1, -1 (auto)"),
+    ("batch", -2, "batch=-2 is not valid"),
+    ("lr0", -1, "lr0=-1 is not valid: lr0 must be a number > 0"),
+    ("lrf", 2.0, "lrf=2.0 is not valid: lrf must be a number in (0, 1]"),
+    ("momentum", 1.5, "momentum=1.5 is not valid"),
+    ("weight_decay", -0.1, "weight_decay=-0.1 is not valid: weight_decay must be a number >= 0"),
+    ("warmup_epochs", "x", "warmup_epochs='x' is not valid"),
+    ("patience", -1, "patience=-1 is not valid"),
+    ("workers", -1, "workers=-1 is not valid: workers must be an integer >= 0"),
+    ("seed", 1.5, "seed=1.5 is not valid"),
+    ("mixup", 1.5, "mixup=1.5 is not valid: mixup must be a number in [0, 1]"),
+    ("mosaic", -0.5, "mosaic=-0.5 is not valid"),
+    ("close_mosaic", -3, "close_mosaic=-3 is not valid"),
+]
+
+
+@pytest.mark.parametrize("key,value,message", BAD_VALUES)
+def test_bad_value_fails_before_any_folder_python_api(key, value, message, tmp_path):
+    project = tmp_path / "exps"
+    with pytest.raises(ValueError, match="not valid") as e:
+        train("yolov8n-cbam.yaml", data="pcb-mini.yaml", project=str(project), **{key: value})
+    assert message in str(e.value)
+    assert not project.exists()
+
+
+@pytest.mark.parametrize("key,value,message", BAD_VALUES[:8:2])
+def test_bad_value_fails_before_any_folder_cli(key, value, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["train", f"{key}={value}", f"project={tmp_path / 'exps'}"])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "exps").exists() and not (tmp_path / "runs").exists()
+
+
+def test_good_values_pass():
+    for key, value in (("batch", -1), ("batch", 0.7), ("imgsz", 320), ("lr0", 0.01), ("mixup", 0), ("patience", 5)):
+        check_value(key, value)
+
+
+@pytest.mark.parametrize("key", ["model", "pretrained"])
+def test_a_file_that_is_not_a_checkpoint(key, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    project = tmp_path / "exps"
+    with pytest.raises(ValueError, match=r"'bad.pt' is not a PyTorch checkpoint \("):
+        train(**{key: str(bad)}, data="pcb-mini.yaml", project=str(project))
+    assert not project.exists()
+
+
+def test_missing_weights_and_bad_model_yaml(tmp_path):
+    project = tmp_path / "exps"
+    with pytest.raises(FileNotFoundError, match="weights 'nope.pt' not found"):
+        train("yolov8n-cbam.yaml", data="pcb-mini.yaml", pretrained="nope.pt", project=str(project))
+    broken = tmp_path / "broken-n.yaml"
+    broken.write_text("nc: 6\nbackbone:\n  - [-1, 1, NoSuchModule, [64]]\nhead:\n  - [-1, 1, Detect, [nc]]\n")
+    with pytest.raises(ValueError, match="is not a valid model YAML"):
+        train(str(broken), data="pcb-mini.yaml", project=str(project))
+    assert not project.exists()
+
+
+def test_early_stopping_without_validation_is_refused(tmp_path):
+    project = tmp_path / "exps"
+    with pytest.raises(ValueError, match="early stopping needs validation, but val=False"):
+        train("yolov8n-cbam.yaml", data="pcb-mini.yaml", patience=3, val=False, project=str(project))
+    assert not project.exists()
+
+
+def test_patience_enables_early_stopping():
+    from yolo_attention.training.config import apply_overrides, load_config
+
+    cfg = apply_overrides(load_config(), {"patience": 3})
+    assert cfg["early_stopping"]["enabled"] is True and cfg["early_stopping"]["patience"] == 3
+
+
+def test_two_experiments_in_the_same_second_get_distinct_folders(tmp_path):
+    from yolo_attention.training.experiment import Experiment
+
+    roots = {Experiment.create(tmp_path, "same").root for _ in range(3)}
+    assert len(roots) == 3

@@ -1,0 +1,61 @@
+"""Held-out mAP at each step of a run: the pretrained model, the model right after transfer, after every phase.
+
+All rows are measured the same way (Ultralytics' validator on the data's val split at the run's image size), so the
+table printed at the end compares like with like; "pretrained" and "after transfer" must be equal when new attention
+layers start as an identity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["evaluate", "results_table", "same_classes"]
+
+
+def evaluate(model, config: dict, save_dir: Path) -> dict[str, float]:
+    """Validate `model` (a `YOLO`) on the configuration's val split; return its mAP50 and mAP50-95.
+
+    Args:
+        model: The `YOLO` model.
+        config (dict): The resolved master configuration (data, image size, batch, workers, device).
+        save_dir (Path): Where the validator writes (inside the experiment folder).
+    """
+    env = config["environment"]
+    batch = env["batch_size"] if isinstance(env["batch_size"], int) and env["batch_size"] > 0 else 16
+    extra = {"device": env["device"]} if env["device"] is not None else {}
+    metrics = model.val(
+        data=str(config["data"]["config_path"]),
+        split="val",
+        imgsz=env["imgsz"],
+        batch=batch,
+        workers=env["workers"],
+        plots=False,
+        verbose=False,
+        project=str(Path(save_dir).parent),
+        name=Path(save_dir).name,
+        exist_ok=True,
+        **extra,
+    )
+    return {"mAP50": round(float(metrics.box.map50), 6), "mAP50-95": round(float(metrics.box.map), 6)}
+
+
+def same_classes(model, data: str) -> bool:
+    """Whether `model` (a `YOLO`) predicts the dataset's classes, so its mAP on the data means something."""
+    from ultralytics.data.utils import check_det_dataset
+
+    return len(model.names) == check_det_dataset(data)["nc"]
+
+
+def results_table(rows: list[dict]) -> str:
+    """The one results table: a line per evaluated model (pretrained, after transfer, after <phase>).
+
+    Examples:
+        >>> print(results_table([{"model": "pretrained", "epochs": None, "mAP50": 0.5, "mAP50-95": 0.25}]))
+        model                     epochs     mAP50  mAP50-95
+        pretrained                     -    0.5000    0.2500
+    """
+    lines = [f"{'model':<24}{'epochs':>8}{'mAP50':>10}{'mAP50-95':>10}"]
+    for row in rows:
+        epochs = "-" if row.get("epochs") is None else str(row["epochs"])
+        lines.append(f"{row['model']:<24}{epochs:>8}{row['mAP50']:>10.4f}{row['mAP50-95']:>10.4f}")
+    return "\n".join(lines)

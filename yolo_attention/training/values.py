@@ -1,0 +1,196 @@
+"""Every training value checked before anything runs: types and ranges of train arguments, weights, model files.
+
+Ultralytics checks types late (some only when the trainer starts, some never: `imgsz=-5` fails deep in the data
+loader, `lr0=-1` trains). Here each value is checked once, before the experiment folder is made, and a bad one
+raises one `ValueError` naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from yolo_attention.resources import bundled_weights, find_bundled
+
+__all__ = ["RULES", "check_train_values", "check_value", "resolve_weights", "check_checkpoint", "check_model_file"]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rule(kind: str, low: float | None = None, high: float | None = None, low_open: bool = False, high_open=False):
+    """A (check, description) pair: an int or a number within [low, high] (open ends where asked)."""
+    is_kind = _int if kind == "int" else _number
+
+    def check(value: Any) -> bool:
+        if not is_kind(value):
+            return False
+        if low is not None and (value <= low if low_open else value < low):
+            return False
+        return not (high is not None and (value >= high if high_open else value > high))
+
+    noun = "an integer" if kind == "int" else "a number"
+    if low is not None and high is not None:
+        text = f"{noun} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        text = f"{noun} {'>' if low_open else '>='} {low}"
+    else:
+        text = noun
+    return check, text
+
+
+def _batch(value: Any) -> bool:
+    return (_int(value) and (value >= 1 or value == -1)) or (_number(value) and 0 < value < 1)
+
+
+def _bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+FRACTION = _rule("float", 0, 1)
+# key -> (check, what is allowed). Ultralytics' common numeric train arguments; `batch` as in Ultralytics: -1 picks
+# the batch size automatically, a fraction in (0, 1) targets that share of GPU memory.
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "epochs": _rule("int", 1),
+    "imgsz": _rule("int", 32),
+    "batch": (_batch, "an integer >= 1, -1 (auto) or a fraction in (0, 1) of GPU memory"),
+    "lr0": _rule("float", 0, low_open=True),
+    "lrf": _rule("float", 0, 1, low_open=True),
+    "momentum": _rule("float", 0, 1, high_open=True),
+    "weight_decay": _rule("float", 0),
+    "warmup_epochs": _rule("float", 0),
+    "warmup_momentum": _rule("float", 0, 1, high_open=True),
+    "warmup_bias_lr": _rule("float", 0),
+    "patience": _rule("int", 0),
+    "workers": _rule("int", 0),
+    "seed": _rule("int", 0),
+    "close_mosaic": _rule("int", 0),
+    "nbs": _rule("int", 1),
+    "save_period": _rule("int", -1),
+    "time": _rule("float", 0, low_open=True),
+    "dropout": _rule("float", 0, 1, high_open=True),
+    "box": _rule("float", 0),
+    "cls": _rule("float", 0),
+    "dfl": _rule("float", 0),
+    "scale": _rule("float", 0),
+    "degrees": _rule("float"),
+    "shear": _rule("float"),
+    "fraction": _rule("float", 0, 1, low_open=True),
+    **{k: FRACTION for k in ("mosaic", "mixup", "cutmix", "copy_paste", "fliplr", "flipud", "translate", "erasing")},
+    **{k: FRACTION for k in ("hsv_h", "hsv_s", "hsv_v", "perspective", "bgr")},
+    **{k: (_bool, "True or False") for k in ("cos_lr", "val", "amp", "plots", "deterministic", "rect", "single_cls")},
+}
+
+
+def check_value(key: str, value: Any, where: str = "") -> None:
+    """Raise a `ValueError` naming `key`, `value` and what is allowed when `value` is not valid for `key`.
+
+    Keys without a rule pass (Ultralytics checks them).
+
+    Examples:
+        >>> check_value("epochs", 3)
+        >>> check_value("imgsz", -5)
+        Traceback (most recent call last):
+        ...
+        ValueError: imgsz=-5 is not valid: imgsz must be an integer >= 32
+    """
+    rule = RULES.get(key)
+    if rule is None or value is None:
+        return
+    check, allowed = rule
+    if not check(value):
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}{key}={value!r} is not valid: {key} must be {allowed}")
+
+
+def check_train_values(args: dict[str, Any], where: str = "") -> None:
+    """Check every train argument in `args` (see `RULES`); the first bad one raises a `ValueError`."""
+    for key, value in args.items():
+        check_value(key, value, where)
+
+
+def resolve_weights(name: str | Path) -> Path:
+    """Return the checkpoint file `name` names: a path as given, else a shipped checkpoint by bare name.
+
+    Raises:
+        FileNotFoundError: Neither a file nor a shipped checkpoint (the shipped ones are listed).
+    """
+    path = Path(str(name))
+    if path.is_file():
+        return path
+    bundled = find_bundled(str(name))
+    if bundled is not None:
+        return bundled
+    shipped = ", ".join(p.name for p in bundled_weights()) or "none"
+    raise FileNotFoundError(f"weights '{name}' not found: not a file, and not a shipped checkpoint ({shipped})")
+
+
+def check_checkpoint(name: str | Path) -> Path:
+    """Resolve `name` (see `resolve_weights`) and read it: a file that is not a checkpoint fails now.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        CheckpointError: "'bad.pt' is not a PyTorch checkpoint (...)" (a `ValueError`).
+    """
+    from yolo_attention.integration import read_checkpoint
+
+    path = resolve_weights(name)
+    read_checkpoint(path)
+    return path
+
+
+def check_model_file(model: str) -> None:
+    """Check a model YAML builds (a misspelt name fails with Ultralytics' suggestion, a broken file with its reason)."""
+    from ultralytics import YOLO
+
+    try:
+        YOLO(model, verbose=False)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # a YAML that does not parse or names an unknown module raises many types
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"model '{model}' is not a valid model YAML ({reason[:200]})") from None
+
+
+def check_run(config: dict, phases: list) -> None:
+    """Check a resolved configuration and its phases before any folder is made; resolve weights names in place.
+
+    Args:
+        config (dict): The resolved master configuration (``model.weights`` and a ``.pt`` ``model.config_path`` are
+            replaced by the checkpoint files they name).
+        phases (list[Phase]): The phases that will run.
+    """
+    from yolo_attention.training.callbacks import EarlyStopping
+    from yolo_attention.training.config import train_args
+
+    shared = train_args(config)
+    check_train_values(shared, "environment")
+    check_train_values(config["overrides"], "overrides")
+    for phase in phases:
+        check_train_values({**phase.train_args, "epochs": phase.epochs}, f"phase '{phase.name}'")
+    pretrain = config["model"]["pretrain_epochs"]
+    if pretrain is not None and not (_int(pretrain) and pretrain >= 0):
+        raise ValueError(f"model.pretrain_epochs={pretrain!r} is not valid: it must be an integer >= 0")
+    stopping = config["early_stopping"]
+    if stopping["enabled"]:
+        EarlyStopping(stopping["monitor"], stopping["patience"], stopping["min_delta"])
+    for phase in phases:
+        args = {**shared, **phase.train_args, **config["overrides"]}
+        if args.get("val") is False and (stopping["enabled"] or "patience" in config["overrides"]):
+            raise ValueError(
+                f"early stopping needs validation, but val=False (phase '{phase.name}'): drop val=False or patience"
+            )
+    model = str(config["model"]["config_path"])
+    if model.endswith(".pt"):
+        config["model"]["config_path"] = str(check_checkpoint(model))
+    else:
+        check_model_file(model)
+    if config["model"]["weights"]:
+        config["model"]["weights"] = str(check_checkpoint(config["model"]["weights"]))
