@@ -19,7 +19,7 @@ class OneLineErrors(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (ValueError, FileNotFoundError, SyntaxError, KeyError) as e:
+        except (ValueError, FileNotFoundError, SyntaxError, KeyError, TypeError) as e:
             message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             click.echo(f"Error: {message}", err=True)
             sys.exit(1)
