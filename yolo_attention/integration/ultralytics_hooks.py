@@ -173,9 +173,27 @@ def _check_yaml(file, suffix=(".yaml", ".yml"), hard=True):
     )
 
 
+def _require_converted(dataset_yaml: Path) -> None:
+    """A bundled dataset YAML whose data is not shipped (a `convert:` key) must have been converted first.
+
+    Without this, Ultralytics reports the folder it looked in last (``<cwd>/datasets/datasets/hripcb/...``).
+    """
+    import yaml
+    from ultralytics.utils import DATASETS_DIR
+
+    info = yaml.safe_load(dataset_yaml.read_text()) or {}
+    command, path = info.get("convert"), Path(str(info.get("path", "")))
+    if command and not path.is_absolute() and not path.exists() and not (DATASETS_DIR / path).exists():
+        raise FileNotFoundError(
+            f"{dataset_yaml.stem} is not bundled and has not been converted here (no {path}/ in this folder or in "
+            f"{DATASETS_DIR}): convert the release first with `{command}`"
+        )
+
+
 def _check_file(file, suffix="", download=True, download_dir=".", hard=True):
     bundled = None if Path(str(file)).exists() else find_bundled(file)
     if bundled is not None and bundled.suffix in (".yaml", ".yml"):
+        _require_converted(bundled)
         return str(bundled)
     return _ORIGINAL["check_file"](file, suffix=suffix, download=download, download_dir=download_dir, hard=hard)
 
