@@ -18,12 +18,23 @@ PREDICT_DEFAULTS = {"slice": 640, "overlap": 0.2, "conf": 0.25, "out": "runs/pre
 PREDICT_KEYS = {*PREDICT_DEFAULTS, "model", "source", "imgsz", "device", "merge", "merge_metric", "merge_threshold"}
 PREDICT_KEYS |= {"full", "visuals"}
 
-VAL_DEFAULTS = {"protocol": "deeppcb", "imgsz": 640, "out": "runs/val", "split": "val", "conf": 0.25, "batch": 16}
+VAL_DEFAULTS = {"protocol": None, "imgsz": 640, "out": "runs/val", "split": "val", "conf": 0.25, "batch": 16}
 VAL_KEYS = {*VAL_DEFAULTS, "model", "data", "device"}
 PROTOCOLS = ("deeppcb", "ultralytics")
 
 HRIPCB_DEFAULTS = {"tile": 640, "overlap": 0.2, "val": 0.15, "test": 0.15, "seed": 0, "min_visibility": 0.5}
 HRIPCB_KEYS = {*HRIPCB_DEFAULTS, "src", "out", "keep_empty"}
+
+
+def _protocol_for(data: str) -> str:
+    """``deeppcb`` for data with DeepPCB's six classes, else Ultralytics' own metrics."""
+    from ultralytics.data.utils import check_det_dataset
+
+    from yolo_attention.data import DEEPPCB_CLASSES
+
+    names = check_det_dataset(data).get("names", {})
+    names = list(names.values()) if isinstance(names, dict) else list(names)
+    return "deeppcb" if names == list(DEEPPCB_CLASSES) else "ultralytics"
 
 
 def _require(args: dict, *keys: str) -> None:
@@ -78,7 +89,10 @@ def predict(overrides):
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 def val(overrides):
-    """Validate: model= data= [protocol=deeppcb imgsz=640 split=val conf=0.25 out=runs/val].
+    """Validate: model= data= [protocol= imgsz=640 split=val conf=0.25 out=runs/val].
+
+    \b
+    protocol= defaults to deeppcb for data with DeepPCB's six classes, else ultralytics.
 
     \b
     protocol=deeppcb     DeepPCB's released evaluation script, exactly: each defect pairs with the first free
@@ -89,7 +103,7 @@ def val(overrides):
     """
     args = {**VAL_DEFAULTS, **parse_overrides(overrides, VAL_KEYS)}
     _require(args, "model", "data")
-    protocol = str(args["protocol"]).lower()
+    protocol = str(args["protocol"] or _protocol_for(str(args["data"]))).lower()
     if protocol not in PROTOCOLS:
         raise click.UsageError(f"protocol={protocol} is not one of {', '.join(PROTOCOLS)}")
     out = Path(str(args["out"])).resolve()
