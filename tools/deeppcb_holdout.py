@@ -31,12 +31,6 @@ DEFAULT_SRC = REPO_ROOT.parent / "shared" / "datasets" / "deeppcb-trainval"
 PCB_MINI_IMAGES = REPO_ROOT / "datasets" / "pcb-mini" / "images"
 
 
-def _label_classes(label: Path) -> list[int]:
-    if not label.exists():
-        return []
-    return [int(line.split()[0]) for line in label.read_text().splitlines() if line.strip()]
-
-
 def build_holdout(src: Path = DEFAULT_SRC, out: Path = Path("runs/deeppcb")) -> Path:
     """Convert DeepPCB trainval (once) and write the held-out split; returns ``<out>/holdout.yaml``."""
     out = out.resolve()

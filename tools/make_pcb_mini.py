@@ -28,9 +28,11 @@ from PIL import Image
 
 try:
     from yolo_attention.data.deeppcb import DEEPPCB_CLASSES, convert_deeppcb
+    from yolo_attention.data.yolo_labels import label_classes
 except ModuleNotFoundError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from yolo_attention.data.deeppcb import DEEPPCB_CLASSES, convert_deeppcb
+    from yolo_attention.data.yolo_labels import label_classes
 
 __all__ = ["build_pcb_mini", "select_balanced"]
 
@@ -76,10 +78,6 @@ def select_balanced(classes_by_id: dict[str, set[int]], n: int, rng: random.Rand
     return sorted(chosen)
 
 
-def _label_classes(label_file: Path) -> list[int]:
-    return [int(line.split()[0]) for line in label_file.read_text().splitlines() if line.strip()]
-
-
 def build_pcb_mini(
     src: Path, out: Path, n_train: int = 32, n_val: int = 8, seed: int = 0, max_bytes: int = 4_000_000
 ) -> dict[str, dict[str, list[int]]]:
@@ -108,7 +106,7 @@ def build_pcb_mini(
         report = convert_deeppcb(src, tmp)
         converted = Path(tmp)
         labels = {
-            f.stem: (split, _label_classes(f))
+            f.stem: (split, label_classes(f))
             for split in report.splits
             for f in sorted((converted / "labels" / split).glob("*.txt"))
         }

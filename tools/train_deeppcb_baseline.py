@@ -63,7 +63,8 @@ def main() -> None:
     card = {
         "weights": "yolov8n-deeppcb.pt",
         "architecture": "yolov8n.yaml (Ultralytics), nc=6",
-        "data": "DeepPCB trainval, train part of the held-out split (tools/deeppcb_holdout.py), pcb-mini images excluded",
+        "data": "DeepPCB trainval, train part of the held-out split (tools/deeppcb_holdout.py), "
+        "pcb-mini images excluded",
         "train_images": sum(1 for _ in (out / "train_no_mini.txt").open()),
         "heldout_images": sum(1 for _ in (out / "val.txt").open()),
         "imgsz": args.imgsz,
