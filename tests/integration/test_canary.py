@@ -51,6 +51,7 @@ def test_every_internal_has_a_canary():
         "ultralytics.utils.downloads.attempt_download_asset",
         "layer attributes .f .i .type",
         "ultralytics.engine.trainer.BaseTrainer.optimizer_step",
+        "ultralytics.engine.trainer.BaseTrainer._get_warmup_iterations",
     }
 
 
@@ -154,6 +155,29 @@ def test_optimizer_step_clips_through_torch_at_call_time():
         seen.append(float(param.grad.norm()))
     assert torch.nn.utils.clip_grad_norm_ is original
     assert seen[0] == pytest.approx(5.0)
+
+
+def test_training_loop_takes_its_warmup_length_from_get_warmup_iterations():
+    """The loop asks `_get_warmup_iterations(nb)` for the ramp length, capped at epochs - 1 (RampIterations lifts it)."""
+    from types import SimpleNamespace
+
+    from ultralytics.engine.trainer import BaseTrainer
+
+    from yolo_attention.integration.ultralytics_hooks import RampIterations
+
+    assert "nw = self._get_warmup_iterations(nb)" in inspect.getsource(BaseTrainer._do_train)
+    plain = SimpleNamespace(args=SimpleNamespace(warmup_epochs=3.0), epochs=1)
+    assert BaseTrainer._get_warmup_iterations(plain, 10) == 0  # a one-epoch run gets no ramp from Ultralytics
+
+    class Ramped(RampIterations, BaseTrainer):
+        def __init__(self, ramp, epochs):  # no trainer set-up: only the two methods under test
+            self.args, self.epochs, self.ramp_epochs = SimpleNamespace(warmup_epochs=3.0), epochs, ramp
+
+    assert Ramped(None, 1)._get_warmup_iterations(10) == 0  # unset: Ultralytics' own answer
+    assert Ramped(None, 5)._get_warmup_iterations(10) == 30
+    assert Ramped(3.0, 1)._get_warmup_iterations(10) == 10  # at most the phase
+    assert Ramped(0.5, 1)._get_warmup_iterations(10) == 5
+    assert Ramped(0.0, 5)._get_warmup_iterations(10) == 0
 
 
 def test_load_checkpoint_returns_the_model_and_fails_on_a_file_that_is_not_a_checkpoint(tmp_path):

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -36,17 +37,24 @@ TINY = {"imgsz": 64, "batch": 8, "workers": 0, "plots": False, "warmup_epochs": 
 
 def test_bundled_schedules_are_the_seeds():
     two = load_schedule("two-stage")
-    assert [(p.name, p.epochs, p.freeze, p.train_args["lr0"]) for p in two.phases] == [
-        ("warmup", 25, "backbone", 0.01),
-        ("finetune", 125, "none", 0.001),
+    assert [(p.name, p.epochs, p.freeze) for p in two.phases] == [
+        ("warmup", 25, "all-but-attention"),
+        ("finetune", 125, "none"),
     ]
+    warmup, finetune = (p.train_args for p in two.phases)
+    assert (warmup["optimizer"], warmup["lr0"], warmup["warmup_bias_lr"]) == ("AdamW", 0.001, 0.0)
+    assert finetune["optimizer"] == "auto" and "lr0" not in finetune  # what plain training of the data would use
+    assert [p.ramp_epochs for p in two.phases] == [0, 3]
     four = load_schedule("four-phase")
     assert [p.epochs for p in four.phases] == [30, 25, 25, 30]
     assert [p.train_args["lr0"] for p in four.phases] == [1e-3, 5e-4, 5e-4, 1e-4]
     assert four.phases[1].attention == {"ECA": True, "SAM": False}
+    assert [p.freeze for p in four.phases] == ["none", "all-but-attention", "all-but-attention", "none"]
+    assert [p.ramp_epochs for p in four.phases] == [3, 0, 0, 1]
     last = four.phases[3]
     assert (last.head_dropout, last.clip_grad_norm, last.train_args["mixup"]) == (0.3, 5.0, 0.2)
     assert all(p.train_args["weight_decay"] == 1e-4 and p.train_args["cos_lr"] for p in four.phases)
+    assert all(p.train_args["warmup_bias_lr"] == 0.0 for p in four.phases)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +65,7 @@ def test_bundled_schedules_are_the_seeds():
         ([{"name": "a", "epochs": 2, "lr0": 0.1}], "optimizer is auto"),
         ([{"name": "a", "epochs": 2, "head_dropout": 1.5}], "head_dropout"),
         ([{"name": "a", "epochs": 2, "freeze": "backbnoe"}], "freeze must be"),
+        ([{"name": "a", "epochs": 2, "ramp_epochs": -1}], "ramp_epochs must be"),
         ([{"name": "a", "epochs": 2}, {"name": "a", "epochs": 1}], "unique"),
         ([{"name": "a", "epochs": 2, "data": "x.yaml"}], "the runner sets it"),
     ],
@@ -245,17 +254,21 @@ def test_two_stage_end_to_end(pretrained_baseline, tmp_path, monkeypatch):
     assert info["attention_mechanism"] == ["CBAM"] and info["schedule"] == "two-stage"
     assert set(info["versions"]) == {"ultralytics", "torch", "yolo_attention"} and info["seed"] == 0
     warmup, finetune = summary["phases"]
-    assert warmup["frozen_layers"] == [0, 1, 2, 3, 4, 6, 7, 9, 10, 11] and finetune["frozen_layers"] == []
-    assert (warmup["optimizer"], warmup["lr0"], finetune["lr0"]) == ("SGD", 0.01, 0.001)
+    everything_but_attention = [i for i in range(26) if i not in (5, 8, 12)]
+    assert warmup["frozen_layers"] == everything_but_attention and finetune["frozen_layers"] == []
+    assert (warmup["optimizer"], warmup["lr0"], finetune["optimizer"]) == ("AdamW", 0.001, "auto")
     assert warmup["epochs_run"] == 1 and warmup["best_mAP50"] is not None and warmup["early_stopped"] is False
+    for name in ("warmup", "finetune"):  # the end of each phase says what it did to the model it started from
+        assert re.search(rf"{name}: mAP50 \d\.\d{{4}} -> \d\.\d{{4}} \(held-out", log), name
 
-    # the learning rate each phase logged is its own
-    assert read_results(root / "warmup/results.csv")[0]["lr/pg0"] == pytest.approx(0.01)
-    assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(0.001)
+    # the learning rate each phase logged is its own: the warm-up at its rate (no ramp); the fine-tune at the rate
+    # Ultralytics' optimizer=auto picks for six classes (0.002 * 5 / 10), still on its ramp from zero, which spans
+    # the whole one-epoch phase: 4 batches, the last at 3/4 of the rate (Ultralytics' warmup_epochs would give none)
+    assert read_results(root / "warmup/results.csv")[0]["lr/pg0"] == pytest.approx(0.001)
+    assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(0.001 * 3 / 4)
 
     # frozen means unchanged, bit for bit (BatchNorm statistics included), in the live FP32 model and the checkpoint;
     # the attention layers trained
-    assert warmup["frozen_layers"] == [0, 1, 2, 3, 4, 6, 7, 9, 10, 11]
     assert assert_frozen_equal(pretrained_baseline, live.models["warmup"], warmup["frozen_layers"]) > 100
     assert (
         assert_frozen_equal(pretrained_baseline, root / "checkpoints/warmup_complete.pt", warmup["frozen_layers"]) > 100
@@ -290,7 +303,9 @@ def test_four_phase_end_to_end_switches_clipping_and_lr(pretrained_baseline, tmp
     for name in names:
         assert (root / "checkpoints" / f"{name}_complete.pt").is_file()
     lrs = [read_results(root / name / "results.csv")[0]["lr/pg0"] for name in names]
-    assert lrs == pytest.approx([1e-3, 5e-4, 5e-4, 1e-4])
+    # phases 1 and 3 train trained layers: their rates ramp from zero over the whole one-epoch phase (last of 4
+    # batches at 3/4); phases 2a and 2b train only the new attention layers, at their full rate from the start
+    assert lrs == pytest.approx([1e-3 * 3 / 4, 5e-4, 5e-4, 1e-4 * 3 / 4])
 
     def switches(name):
         model, _ = load_checkpoint(root / "checkpoints" / f"{name}_complete.pt")
@@ -458,7 +473,8 @@ def test_pcb_model_two_stage_on_pcb_mini(tmp_path):
     )
     summary = json.loads((root / "results/training_summary.json").read_text())
     assert [p["name"] for p in summary["phases"]] == ["pretrain", "warmup", "finetune"]
-    assert summary["phases"][1]["frozen_layers"] == [0, 1, 2, 4, 5, 7, 8, 10, 11, 12]
     final, _ = load_checkpoint(root / "checkpoints/final_model.pt")
     assert [i for i, m in enumerate(final.model) if type(m).__name__ == "CBAM"] == [3, 6, 9, 13]
+    frozen = [i for i in range(len(final.model)) if i not in (3, 6, 9, 13)]  # the warm-up trains only attention
+    assert summary["phases"][1]["frozen_layers"] == frozen
     assert len(final.model[-1].cv2) == 4  # heads at P2, P3, P4, P5

@@ -27,6 +27,7 @@ __all__ = [
     "CheckpointError",
     "LayerBuildError",
     "attention_layer_indices",
+    "RampIterations",
     "clip_grad_norm_at",
     "expose_module",
     "install",
@@ -49,6 +50,9 @@ INTERNALS = {
     "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
     "ultralytics.engine.trainer.BaseTrainer.optimizer_step": "clips with torch.nn.utils.clip_grad_norm_(..., "
     "max_norm=10.0) looked up at call time; clip_grad_norm_at() substitutes the configured norm",
+    "ultralytics.engine.trainer.BaseTrainer._get_warmup_iterations": "the training loop asks it for the warm-up "
+    "length in iterations (capped at epochs - 1); RampIterations overrides it so a phase can ramp from zero even "
+    "when it lasts one epoch",
 }
 
 _ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
@@ -219,6 +223,25 @@ def clip_grad_norm_at(max_norm: float | None):
         yield
     finally:
         torch.nn.utils.clip_grad_norm_ = original
+
+
+class RampIterations:
+    """Trainer mixin: a learning-rate ramp of `ramp_epochs` epochs (set per phase), also in a one-epoch phase.
+
+    Ultralytics ramps every learning rate from zero (the bias rate from `warmup_bias_lr`) and the momentum from
+    `warmup_momentum` over `warmup_epochs`, but caps the ramp at epochs - 1 "leaving at least the final epoch for
+    regular training", so a one-epoch phase starts a fresh optimizer at its full rate: on a trained detector that
+    collapses mAP (issue 13). With `ramp_epochs` set, Ultralytics' own ramp runs over that many epochs (at most the
+    phase), whatever `warmup_epochs` says; None keeps Ultralytics' behaviour.
+    """
+
+    ramp_epochs: float | None = None
+
+    def _get_warmup_iterations(self, num_batches):
+        """Ultralytics' warm-up length in iterations, or `ramp_epochs` worth of them when set."""
+        if self.ramp_epochs is None:
+            return super()._get_warmup_iterations(num_batches)
+        return round(min(float(self.ramp_epochs), float(self.epochs)) * num_batches)
 
 
 def _attempt_download_asset(file, *args, **kwargs):

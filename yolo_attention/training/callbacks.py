@@ -1,4 +1,4 @@
-"""Per-phase behaviour through Ultralytics callbacks: attention switches, head dropout, clipping norm, early stopping.
+"""Per-phase behaviour through Ultralytics callbacks: switches, head dropout, clipping, ramp, early stopping.
 
 Every callback is a module-level function bound with `functools.partial`, or an instance of a module-level class,
 so that DDP workers can unpickle them; none is a closure.
@@ -91,6 +91,10 @@ def _head_dropout_callback(trainer, p: float) -> None:
 
 def _clip_callback(trainer, max_norm: float | None) -> None:
     trainer.clip_grad_norm = max_norm
+
+
+def _ramp_callback(trainer, epochs: float | None) -> None:
+    trainer.ramp_epochs = epochs
 
 
 METRIC_ALIASES = {
@@ -213,6 +217,8 @@ def phase_callbacks(phase, early_stopping: EarlyStopping | None = None) -> list[
     # Ultralytics 8.4's EMA leaves frozen tensors exact; older releases rounded them, and only then the callbacks help.
     callbacks = list(keep_frozen_exact().items()) if ema_moves_frozen() else []
     callbacks.append(("on_pretrain_routine_start", functools.partial(_clip_callback, max_norm=phase.clip_grad_norm)))
+    if phase.ramp_epochs is not None:
+        callbacks.append(("on_pretrain_routine_start", functools.partial(_ramp_callback, epochs=phase.ramp_epochs)))
     if phase.attention:
         callbacks.append(("on_pretrain_routine_end", functools.partial(_switch_callback, switches=phase.attention)))
     if phase.head_dropout:

@@ -28,7 +28,8 @@ def freeze_indices(model, spec) -> list[int]:
 
     Args:
         model: The model being trained (`YOLO` or task model).
-        spec: ``"backbone"`` (every original backbone layer, never an attention layer), ``"none"``/None/False
+        spec: ``"backbone"`` (every original backbone layer, never an attention layer), ``"all-but-attention"``
+            (every layer except the attention layers and the ones inside them), ``"none"``/None/False
             (nothing), an int N (layers 0..N-1, as in Ultralytics) or a list of layer indices.
 
     Returns:
@@ -45,6 +46,9 @@ def freeze_indices(model, spec) -> list[int]:
         return []
     if isinstance(spec, str) and spec.lower() == "backbone":
         return layer_map(model).backbone
+    if isinstance(spec, str) and spec.lower() == "all-but-attention":
+        attention = set(layer_map(model).attention)
+        return [i for i in range(n) if i not in attention]
     if isinstance(spec, bool) or not isinstance(spec, (int, list, tuple)):
         raise ValueError(f"freeze must be 'backbone', 'none', an int or a list of layer indices, got {spec!r}")
     indices = list(range(spec)) if isinstance(spec, int) else list(spec)

@@ -157,7 +157,11 @@ def _run_phase(exp: Experiment, config: dict, plan: dict, index: int) -> None:
         raise RuntimeError(f"phase '{phase.name}' left no readable checkpoint in {weights}")
     checkpoint = exp.root / "checkpoints" / f"{phase.name}_complete.pt"
     copy_atomic(carried, checkpoint)
-    _evaluate(exp, config, f"after {phase.name}", checkpoint, epochs=len(read_results(weights.parent / "results.csv")))
+    label = f"after {phase.name}"
+    after = _evaluate(exp, config, label, checkpoint, epochs=len(read_results(weights.parent / "results.csv")))
+    before = _row_before(exp.state["evaluation"], label)
+    if before is not None:  # what the phase did to the model it started from
+        _log(f"{phase.name}: mAP50 {before['mAP50']:.4f} -> {after['mAP50']:.4f} (held-out, from '{before['model']}')")
     state.update(status="done", checkpoint=exp.rel(checkpoint))
     exp.save()
     kill_point(phase.name, "phase_done")
@@ -175,6 +179,14 @@ def _evaluate(exp: Experiment, config: dict, label: str, weights, epochs: int | 
     exp.save()
     _log(f"held-out mAP50 {metrics['mAP50']:.4f}, mAP50-95 {metrics['mAP50-95']:.4f}: {label}")
     return metrics
+
+
+def _row_before(rows: list[dict], label: str) -> dict | None:
+    """The evaluation row of the model a phase started from: the last one recorded before its own row."""
+    labels = [r["model"] for r in rows]
+    index = labels.index(label)
+    previous = [r for r in rows[:index] if r["model"] != "pretrained"] or rows[:index]
+    return previous[-1] if previous else None
 
 
 def _evaluate_start(exp: Experiment, config: dict, plan: dict) -> None:

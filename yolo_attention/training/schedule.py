@@ -17,7 +17,10 @@ __all__ = ["Phase", "Schedule", "SCHEDULE_DIR", "bundled_schedules", "load_sched
 SCHEDULE_DIR = _SCHEDULE_DIR
 CARRY = ("last", "best")
 # Keys a phase understands besides Ultralytics' own train arguments.
-PHASE_KEYS = {"name", "epochs", "freeze", "attention", "head_dropout", "clip_grad_norm", "carry", "description"}
+PHASE_KEYS = {
+    "name", "epochs", "freeze", "attention", "head_dropout", "clip_grad_norm", "ramp_epochs", "carry", "description",
+}  # fmt: skip
+FREEZE_WORDS = ("backbone", "all-but-attention", "none")
 # Ultralytics keys a phase must not set: the runner owns them.
 RESERVED = {"model", "data", "project", "name", "resume", "pretrained", "mode", "task", "save_dir", "exist_ok"}
 
@@ -35,11 +38,15 @@ class Phase:
     Attributes:
         name (str): Phase name, unique in the schedule (``warmup``, ``finetune``, ``phase2a`` ...).
         epochs (int): Epochs of this phase.
-        freeze: ``backbone`` (original backbone layers, never attention), ``none``, an int or a list of indices.
+        freeze: ``backbone`` (original backbone layers, never attention), ``all-but-attention`` (every layer but the
+            attention layers: only what is new trains), ``none``, an int or a list of indices.
         attention (dict[str, bool]): Switch per attention kind, e.g. ``{"ECA": True, "SAM": False}``; kinds not named
             stay as they are (on by default).
         head_dropout (float): Dropout on the features entering the detection head's output convolutions, training only.
         clip_grad_norm (float | None): Gradient clipping max norm; None keeps Ultralytics' 10.0.
+        ramp_epochs (float | None): Ramp the learning rates up from zero over this many epochs (fractions allowed),
+            also in a one-epoch phase, where Ultralytics' ``warmup_epochs`` (capped at epochs - 1) gives none; it
+            replaces ``warmup_epochs`` for the phase. None keeps Ultralytics' warm-up.
         carry (str): Which weights of this phase the next phase starts from: ``last`` or ``best``.
         train_args (dict): Every other Ultralytics train argument (optimizer, lr0, lrf, momentum, weight_decay, cos_lr,
             warmup_epochs, mixup, box, cls, dfl, ...).
@@ -52,6 +59,7 @@ class Phase:
     attention: dict[str, bool] = field(default_factory=dict)
     head_dropout: float = 0.0
     clip_grad_norm: float | None = None
+    ramp_epochs: float | None = None
     carry: str = "last"
     train_args: dict[str, Any] = field(default_factory=dict)
     description: str = ""
@@ -84,17 +92,22 @@ class Phase:
         clip = data.get("clip_grad_norm")
         if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or clip <= 0):
             raise ValueError(f"{where}: clip_grad_norm must be a positive number, got {clip!r}")
+        ramp = data.get("ramp_epochs")
+        if ramp is not None and (isinstance(ramp, bool) or not isinstance(ramp, (int, float)) or ramp < 0):
+            raise ValueError(f"{where}: ramp_epochs must be a number >= 0, got {ramp!r}")
         carry = data.get("carry", "last")
         if carry not in CARRY:
             raise ValueError(f"{where}: carry must be one of {', '.join(CARRY)}, got {carry!r}")
         freeze = data.get("freeze", "none")
         if not (
             freeze in (None, False)
-            or (isinstance(freeze, str) and freeze.lower() in ("backbone", "none"))
+            or (isinstance(freeze, str) and freeze.lower() in FREEZE_WORDS)
             or (isinstance(freeze, int) and not isinstance(freeze, bool) and freeze >= 0)
             or (isinstance(freeze, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in freeze))
         ):
-            raise ValueError(f"{where}: freeze must be backbone, none, an int or a list of indices, got {freeze!r}")
+            raise ValueError(
+                f"{where}: freeze must be {', '.join(FREEZE_WORDS)}, an int or a list of indices, got {freeze!r}"
+            )
         train_args = {k: v for k, v in data.items() if k not in PHASE_KEYS}
         if any(k in train_args for k in ("lr0", "momentum")) and train_args.get("optimizer", "auto") == "auto":
             raise ValueError(
@@ -108,6 +121,7 @@ class Phase:
             attention=dict(switches),
             head_dropout=float(dropout),
             clip_grad_norm=None if clip is None else float(clip),
+            ramp_epochs=None if ramp is None else float(ramp),
             carry=carry,
             train_args=train_args,
             description=str(data.get("description", "")),
@@ -122,6 +136,8 @@ class Phase:
             out["head_dropout"] = self.head_dropout
         if self.clip_grad_norm is not None:
             out["clip_grad_norm"] = self.clip_grad_norm
+        if self.ramp_epochs is not None:
+            out["ramp_epochs"] = self.ramp_epochs
         if self.carry != "last":
             out["carry"] = self.carry
         if self.description:

@@ -1,4 +1,4 @@
-"""Ultralytics trainers with a configurable gradient-clipping norm (Ultralytics hard-codes 10.0).
+"""Ultralytics trainers with a configurable gradient-clipping norm (Ultralytics hard-codes 10.0) and ramp length.
 
 The classes live in an importable module so that multi-GPU DDP workers, which unpickle the trainer class, find them;
 importing this module imports yolo_attention, which registers the attention modules.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.models.yolo.pose import PoseTrainer
 
-from yolo_attention.integration.ultralytics_hooks import clip_grad_norm_at
+from yolo_attention.integration.ultralytics_hooks import RampIterations, clip_grad_norm_at
 
 __all__ = ["AttentionDetectionTrainer", "AttentionPoseTrainer", "trainer_for"]
 
@@ -25,12 +25,12 @@ class ClipNormMixin:
             super().optimizer_step()
 
 
-class AttentionDetectionTrainer(ClipNormMixin, DetectionTrainer):
-    """Detection trainer with a configurable clipping norm."""
+class AttentionDetectionTrainer(ClipNormMixin, RampIterations, DetectionTrainer):
+    """Detection trainer with a configurable clipping norm and learning-rate ramp."""
 
 
-class AttentionPoseTrainer(ClipNormMixin, PoseTrainer):
-    """Pose trainer with a configurable clipping norm."""
+class AttentionPoseTrainer(ClipNormMixin, RampIterations, PoseTrainer):
+    """Pose trainer with a configurable clipping norm and learning-rate ramp."""
 
 
 def trainer_for(task: str) -> type:
