@@ -29,7 +29,7 @@ def test_modules_lists_every_module_with_parameters(run):
     result = run("modules")
     assert result.exit_code == 0
     rows = {line.split()[0]: line for line in result.output.splitlines()[1:]}
-    assert set(rows) == {"CBAM", "ECA", "CoordAtt", "SE", "SAM", "ECASAM"}
+    assert set(rows) == {"CBAM", "ECA", "CoordAtt", "SE", "SAM", "ECASAM", "BAM", "scSE", "SimAM", "GLSA"}
     assert "arXiv:1807.06521" in rows["CBAM"]
     # ECA at 64 channels: one 1-D kernel of size 3 -> 3 parameters
     assert rows["ECA"].split()[1] == "3"

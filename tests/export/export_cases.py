@@ -8,8 +8,8 @@ from yolo_attention.export import load_images
 from yolo_attention.resources import bundled_model_cfgs
 
 ATTENTION_CFGS = [p.name for p in bundled_model_cfgs() if "\nattention:" in p.read_text()]  # yolov8-cbam.yaml ...
-DETECT_CFGS = [name for name in ATTENTION_CFGS if "-pose-" not in name]
-POSE_CFGS = [name for name in ATTENTION_CFGS if "-pose-" in name]
+DETECT_CFGS = [name for name in ATTENTION_CFGS if "-pose-" not in name and "-face-" not in name]
+POSE_CFGS = [name for name in ATTENTION_CFGS if "-pose-" in name or "-face-" in name]  # face models: pose heads
 IMGSZ = 64
 
 

@@ -15,7 +15,8 @@ class TestRemoveAttention:
         assert {"yolov8-cbam.yaml", "yolov8-eca.yaml", "yolov8-coordatt.yaml", "yolov8-se.yaml"} <= set(DETECT_CFGS)
         assert "yolov8-ecasam.yaml" in DETECT_CFGS and len(POSE_CFGS) >= 5
 
-    @pytest.mark.parametrize("cfg", ATTENTION_CFGS)
+    # yolov8-face-ecasam-lite has its own (narrower) scales and no bundled attention-free twin
+    @pytest.mark.parametrize("cfg", [c for c in ATTENTION_CFGS if not c.endswith("-lite.yaml")])
     def test_bundled_model_minus_attention_is_its_baseline(self, cfg):
         from ultralytics.nn.tasks import yaml_model_load
 
@@ -26,7 +27,8 @@ class TestRemoveAttention:
         assert "attention" not in out
         layers = model["backbone"] + model["head"]
         attention = [i for i, layer in enumerate(layers) if layer[2] in yolo_attention.MODULES]
-        assert len(attention) >= 3 and kept_layers(model) == [i for i in range(len(layers)) if i not in attention]
+        # three attention layers (P3, P4, P5); yolov8-glsa two (P4, P5)
+        assert len(attention) >= 2 and kept_layers(model) == [i for i in range(len(layers)) if i not in attention]
 
     def test_round_trip_with_insert_attention_at_other_places(self):
         from yolo_attention.arch.yaml_edit import insert_attention

@@ -39,11 +39,13 @@ class TestCli:
     def test_benchmark_prints_ratios(self, tmp_path):
         result = CliRunner().invoke(
             benchmark_command,
-            ["model=yolov8n-eca.yaml", "formats=onnx", "imgsz=64", "runs=30", "warmup=1", "memory=False"],
-        )
+            ["model=yolov8n-eca.yaml", "formats=onnx", "imgsz=64", "runs=30", "warmup=1", "memory=False",
+             f"out_dir={tmp_path}"],
+        )  # fmt: skip
         assert result.exit_code == 0, result.output
-        ratio = next(line for line in result.output.splitlines() if "ratio attention/baseline" in line).split()
-        assert ratio[0] == "onnx" and float(ratio[5]) > 0  # params, GFLOPs, median, p90 ratios; no memory column
+        row = next(line for line in result.output.splitlines() if line.startswith("| onnx")).split("|")
+        assert float(row[5]) > 0 and row[6].strip().startswith("[") and row[11].strip() == "- / -"  # no memory
+        assert f"tables: {tmp_path / 'benchmark.csv'}" in result.output and (tmp_path / "benchmark.md").is_file()
 
     @pytest.mark.parametrize(
         "args,fragment",

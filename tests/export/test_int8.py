@@ -22,16 +22,20 @@ def _quantised_inputs(folder: Path, names: list[str], types: tuple[str, ...]) ->
 
 
 def _residual_ops(ov_model, layers: list[int]) -> list[tuple[str, str, str]]:
-    """The residual gate's ops, found from the graph: each Subtract of the layers, its Multiply and the Add after it."""
+    """The residual gate's ops, found from the graph. The gate is folded into the attention weights
+    (`x * (a * w + (1 - a))`): from each layer's Sigmoid, the Multiply by `a`, the Add of `1 - a` and the product
+    with the features."""
     prefixes = tuple(f"__module.model.{i}{sep}" for i in layers for sep in "/.")
     found = []
     for op in ov_model.get_ordered_ops():
-        if op.get_type_name() != "Subtract" or not op.get_friendly_name().startswith(prefixes):
+        if op.get_type_name() != "Sigmoid" or not op.get_friendly_name().startswith(prefixes):
             continue
-        [multiply] = [t.get_node() for t in op.output(0).get_target_inputs()]
-        [add] = [t.get_node() for t in multiply.output(0).get_target_inputs()]
-        assert (multiply.get_type_name(), add.get_type_name()) == ("Multiply", "Add")
-        found.append((op.get_friendly_name(), multiply.get_friendly_name(), add.get_friendly_name()))
+        [scale] = [t.get_node() for t in op.output(0).get_target_inputs()]
+        [shift] = [t.get_node() for t in scale.output(0).get_target_inputs()]
+        [product] = [t.get_node() for t in shift.output(0).get_target_inputs()]
+        types = (scale.get_type_name(), shift.get_type_name(), product.get_type_name())
+        assert types == ("Multiply", "Add", "Multiply"), types
+        found.append((scale.get_friendly_name(), shift.get_friendly_name(), product.get_friendly_name()))
     return found
 
 
@@ -72,7 +76,7 @@ class TestInt8:
         assert "FakeQuantize" in {op.get_type_name() for op in ov.Core().read_model(xml).get_ops()}
 
     def test_residual_gate_path_stays_float(self, tmp_path):
-        """A newly inserted layer computes x + a * (attn(x) - x): its Subtract -> Multiply -> Add must not be INT8."""
+        """A newly inserted layer computes x + a * (attn(x) - x), as x * (a * w + (1 - a)): that path is not INT8."""
         pytest.importorskip("nncf")
         import openvino as ov
 
@@ -83,7 +87,7 @@ class TestInt8:
         ir = ov.Core().read_model(next(fp32.glob("*.xml")))
         gates = gate_nodes(ir, [5, 8, 12])
         triples = _residual_ops(ir, [5, 8, 12])
-        assert len(triples) == 3  # Subtract, Multiply by a, Add in each of the 3 layers
+        assert len(triples) == 3  # Multiply by a, Add 1 - a, product with x in each of the 3 layers
         residual = [name for triple in triples for name in triple]
         assert set(residual) <= set(gates), sorted(set(residual) - set(gates))
 
@@ -98,9 +102,9 @@ class TestInt8:
         assert _quantised_inputs(protected, residual, arithmetic) == 0  # no FakeQuantize feeds the residual path
         assert _quantised_inputs(unprotected, residual, arithmetic) > 0
         # What the CPU plugin runs: the residual arithmetic in f32 when protected, on 8-bit integers when not. (The
-        # Multiply by `a` is folded into a node of another name; the Subtract and the Add keep theirs.)
+        # Multiply by `a` and the Add may be fused into a node of another name; the product with x keeps its own.)
         protected_runtime = _runtime_precisions(protected, residual)
-        assert {name for subtract, _, add in triples for name in (subtract, add)} <= set(protected_runtime)
+        assert {product for _, _, product in triples} <= set(protected_runtime)
         assert set(protected_runtime.values()) == {"f32"}, protected_runtime
         unprotected_runtime = _runtime_precisions(unprotected, residual)
         assert {"u8", "i8"} & set(unprotected_runtime.values()), unprotected_runtime

@@ -23,10 +23,14 @@ class TestParity:
         model = sensitive(name)
         reports = export_and_verify(model, "onnx,openvino,torchscript", imgsz=IMGSZ, out_dir=tmp_path, images=2)
         assert [r.format for r in reports] == ["onnx", "openvino", "torchscript"]
+        # GLSA's `A * L` starts small (fresh attention averages its keys into a near-constant A): 2.9e-3 here, still
+        # above the 1e-3 tolerance, so a lost GLSA layer fails parity; tests/export/test_new_modules_export.py
+        # checks a GLSA model whose effect is O(1)
+        min_effect = 2e-3 if "-glsa" in cfg else 1e-1
         for r in reports:
             assert r.passed, r.line()
             assert r.precision == "fp32" and r.max_rel <= 1e-3 and r.judged_by == "parity"
-            assert r.attention_effect > 1e-1 and not r.notes  # the check would see a lost attention layer
+            assert r.attention_effect > min_effect and not r.notes  # the check would see a lost attention layer
             assert r.shapes == [(1, 3, IMGSZ, IMGSZ)] * 2
         stem = name.removesuffix(".yaml")
         assert sorted(p.name for p in tmp_path.iterdir()) == [

@@ -27,3 +27,15 @@ def assert_frozen_equal(source_path, trained, frozen) -> int:
                 assert torch.equal(value, src_state[f"model.{mapping[d]}.{key.split('.', 2)[2]}"]), key
                 n += 1
     return n
+
+
+def saved_switches(checkpoint) -> dict[str, set[bool]]:
+    """{attention module class name: the set of its instances' on/off switches} in a saved checkpoint."""
+    from yolo_attention.modules import AttentionModule
+
+    model, _ = load_checkpoint(checkpoint)
+    kinds: dict[str, set[bool]] = {}
+    for m in model.modules():
+        if isinstance(m, AttentionModule):
+            kinds.setdefault(type(m).__name__, set()).add(m.enabled)
+    return kinds

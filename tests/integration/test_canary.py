@@ -158,7 +158,8 @@ def test_optimizer_step_clips_through_torch_at_call_time():
 
 
 def test_training_loop_takes_its_warmup_length_from_get_warmup_iterations():
-    """The loop asks `_get_warmup_iterations(nb)` for the ramp length, capped at epochs - 1 (RampIterations lifts it)."""
+    """The loop asks `_get_warmup_iterations(nb)` for the ramp length, capped at epochs - 1 (RampIterations lifts
+    it)."""
     from types import SimpleNamespace
 
     from ultralytics.engine.trainer import BaseTrainer

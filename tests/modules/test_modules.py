@@ -546,7 +546,7 @@ class TestRegistry:
         assert get_module(name) is CBAM
 
     def test_get_module_unknown(self) -> None:
-        with pytest.raises(ValueError, match=re.escape("unknown attention module 'CBMA'. Known: CBAM, ")) as info:
+        with pytest.raises(ValueError, match=re.escape("unknown attention module 'CBMA'. Known: BAM, CBAM, ")) as info:
             get_module("CBMA")
         assert str(info.value).endswith("Did you mean 'CBAM'?")
         assert all(name in str(info.value) for name in BUILTINS)

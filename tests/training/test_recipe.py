@@ -50,7 +50,7 @@ class TrainerSpy:
 
 @pytest.mark.slow
 def test_phase_arguments_reach_the_trainer_as_the_schedule_states(pretrained_baseline, tmp_path, monkeypatch):
-    import yolo_attention.training.runner as runner
+    import yolo_attention.training.phases as runner
 
     spy = TrainerSpy()
     monkeypatch.setattr(runner, "phase_callbacks", spy.wrap(runner.phase_callbacks))
@@ -68,8 +68,9 @@ def test_phase_arguments_reach_the_trainer_as_the_schedule_states(pretrained_bas
     assert (warmup["optimizer"], warmup["lr0"], warmup["momentum"], warmup["warmup_bias_lr"]) == (
         "AdamW", 0.001, 0.9, 0.0,
     )  # fmt: skip
-    # optimizer=auto in the fine-tune: Ultralytics' choice for plain training of this data, written back to its args
-    assert (finetune["optimizer"], finetune["lr0"], finetune["warmup_bias_lr"]) == ("AdamW", 0.001, 0.0)
+    assert (finetune["optimizer"], finetune["lr0"], finetune["momentum"], finetune["warmup_bias_lr"]) == (
+        "AdamW", 0.0001, 0.9, 0.0,
+    )  # fmt: skip
 
     # the warm-up trains the attention layers (5, 8, 12 in yolov8n-cbam) and nothing else
     layers = {int(n.split(".")[1]) for n in spy.trainable["warmup"]}
@@ -79,13 +80,13 @@ def test_phase_arguments_reach_the_trainer_as_the_schedule_states(pretrained_bas
     assert {int(n.split(".")[1]) for n in spy.trainable["finetune"]} == with_parameters
 
     # the warm-up runs at its rate from the first batch; the fine-tune ramps every rate (bias too) up from zero over
-    # ramp_epochs 3, capped at the phase: here both epochs, towards the rate of each epoch's linear decay
+    # its first epoch (ramp_epochs 1), then follows Ultralytics' linear decay
     nb = spy.batches["finetune"]
     assert all(lr == pytest.approx(0.001) for lrs in spy.lrs["warmup"] for lr in lrs)
     ramp = [lrs[0] for lrs in spy.lrs["finetune"]]
     assert ramp[0] == 0.0 and all(a < b for a, b in zip(ramp[:nb], ramp[1:nb]))
     lf = [1.0, 1.0 - (1 - 0.01) / 2]  # Ultralytics' linear decay to lrf=0.01 over 2 epochs, per epoch
-    expected = [0.001 * lf[ni // nb] * ni / (2 * nb) for ni in range(2 * nb)]
+    expected = [1e-4 * lf[ni // nb] * min(ni / nb, 1.0) for ni in range(2 * nb)]
     assert ramp == pytest.approx(expected)
     assert [lrs[2] for lrs in spy.lrs["finetune"]] == pytest.approx(expected)  # bias group from 0, not 0.1
 
@@ -94,7 +95,11 @@ def test_phase_arguments_reach_the_trainer_as_the_schedule_states(pretrained_bas
 @pytest.mark.parametrize("schedule", ["two-stage", "old"])
 def test_warmup_does_not_make_a_trained_detector_worse(schedule, tmp_path):
     """The shipped DeepPCB detector (unseen pcb-mini boards, imgsz 320): validation loss and held-out mAP50 after
-    a one-epoch warm-up stay where the transferred model was; the pre-issue-13 warm-up breaks it (and this test)."""
+    a one-epoch warm-up stay where the transferred model was; the pre-issue-13 warm-up breaks it (and this test).
+
+    320 px, above the suite's usual 64-160: the point needs a detector that is trained for the size it is tested at
+    (the shipped one is trained at 320; at 160 it scores mAP50 0.08 and any training improves it). 32 images: ~20 s.
+    """
     weights = str(find_bundled("yolov8n-deeppcb.pt"))
     root = train(
         "yolov8n-cbam.yaml",

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from ultralytics import YOLO
 from ultralytics.nn.tasks import load_checkpoint
 
-from tests.helpers.weights import assert_frozen_equal
+from tests.helpers.weights import assert_frozen_equal, saved_switches
 from yolo_attention.cli.main import cli
 from yolo_attention.modules import AttentionModule
 from yolo_attention.training import load_schedule, train
@@ -43,8 +43,8 @@ def test_bundled_schedules_are_the_seeds():
     ]
     warmup, finetune = (p.train_args for p in two.phases)
     assert (warmup["optimizer"], warmup["lr0"], warmup["warmup_bias_lr"]) == ("AdamW", 0.001, 0.0)
-    assert finetune["optimizer"] == "auto" and "lr0" not in finetune  # what plain training of the data would use
-    assert [p.ramp_epochs for p in two.phases] == [0, 3]
+    assert (finetune["optimizer"], finetune["lr0"], finetune["warmup_bias_lr"]) == ("AdamW", 0.0001, 0.0)
+    assert [p.ramp_epochs for p in two.phases] == [0, 1]
     four = load_schedule("four-phase")
     assert [p.epochs for p in four.phases] == [30, 25, 25, 30]
     assert [p.train_args["lr0"] for p in four.phases] == [1e-3, 5e-4, 5e-4, 1e-4]
@@ -198,7 +198,7 @@ class LiveModels:
 
 @pytest.mark.slow
 def test_two_stage_end_to_end(pretrained_baseline, tmp_path, monkeypatch):
-    import yolo_attention.training.runner as runner
+    import yolo_attention.training.phases as runner
 
     live = LiveModels()
     monkeypatch.setattr(runner, "phase_callbacks", live.wrap(runner.phase_callbacks))
@@ -256,16 +256,16 @@ def test_two_stage_end_to_end(pretrained_baseline, tmp_path, monkeypatch):
     warmup, finetune = summary["phases"]
     everything_but_attention = [i for i in range(26) if i not in (5, 8, 12)]
     assert warmup["frozen_layers"] == everything_but_attention and finetune["frozen_layers"] == []
-    assert (warmup["optimizer"], warmup["lr0"], finetune["optimizer"]) == ("AdamW", 0.001, "auto")
+    assert (warmup["optimizer"], warmup["lr0"], finetune["optimizer"], finetune["lr0"]) == ("AdamW", 0.001, "AdamW", 1e-4)
     assert warmup["epochs_run"] == 1 and warmup["best_mAP50"] is not None and warmup["early_stopped"] is False
     for name in ("warmup", "finetune"):  # the end of each phase says what it did to the model it started from
         assert re.search(rf"{name}: mAP50 \d\.\d{{4}} -> \d\.\d{{4}} \(held-out", log), name
 
-    # the learning rate each phase logged is its own: the warm-up at its rate (no ramp); the fine-tune at the rate
-    # Ultralytics' optimizer=auto picks for six classes (0.002 * 5 / 10), still on its ramp from zero, which spans
-    # the whole one-epoch phase: 4 batches, the last at 3/4 of the rate (Ultralytics' warmup_epochs would give none)
+    # the learning rate each phase logged is its own: the warm-up at its rate (no ramp); the fine-tune still on its
+    # ramp from zero, which spans the whole one-epoch phase: 4 batches, the last at 3/4 of the rate (Ultralytics'
+    # warmup_epochs would give none)
     assert read_results(root / "warmup/results.csv")[0]["lr/pg0"] == pytest.approx(0.001)
-    assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(0.001 * 3 / 4)
+    assert read_results(root / "finetune/results.csv")[0]["lr/pg0"] == pytest.approx(1e-4 * 3 / 4)
 
     # frozen means unchanged, bit for bit (BatchNorm statistics included), in the live FP32 model and the checkpoint;
     # the attention layers trained
@@ -308,12 +308,7 @@ def test_four_phase_end_to_end_switches_clipping_and_lr(pretrained_baseline, tmp
     assert lrs == pytest.approx([1e-3 * 3 / 4, 5e-4, 5e-4, 1e-4 * 3 / 4])
 
     def switches(name):
-        model, _ = load_checkpoint(root / "checkpoints" / f"{name}_complete.pt")
-        kinds = {}
-        for m in model.modules():
-            if isinstance(m, AttentionModule):
-                kinds.setdefault(type(m).__name__, set()).add(m.enabled)
-        return kinds
+        return saved_switches(root / "checkpoints" / f"{name}_complete.pt")
 
     assert switches("phase1") == {"ECASAM": {False}, "ECA": {False}, "SAM": {False}}
     assert switches("phase2a") == {"ECASAM": {True}, "ECA": {True}, "SAM": {False}}

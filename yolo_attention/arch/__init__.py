@@ -6,4 +6,5 @@
 - ``insert.py``: one line from a baseline model, checkpoint or YAML to the same model with attention.
 - ``correspondence.py``: which layers are attention / backbone / neck / head; source <-> destination layer map.
 - ``transfer.py``: pretrained weights into an attention model by layer correspondence, identity-safe new layers.
+- ``transfer_report.py``: what a transfer moved, dropped and left unfilled, counted and printed.
 """

@@ -1,7 +1,7 @@
 """`yolo-attn export` (export, then verify against PyTorch) and `yolo-attn benchmark` (latency against the baseline).
 
-Both take Ultralytics' ``key=value`` grammar. Register them on the group in cli/main.py with
-``cli.add_command(export)`` and ``cli.add_command(benchmark)``.
+Keys are the parameter names of `yolo_attention.export.export_and_verify` and `yolo_attention.export.run_benchmark`;
+``format=`` is Ultralytics' word, a comma-separated list where several formats are allowed.
 """
 
 from __future__ import annotations
@@ -10,57 +10,57 @@ from pathlib import Path
 
 import click
 
-from yolo_attention.cli.overrides import parse_overrides
+from yolo_attention.cli.errors import one_line
+from yolo_attention.cli.overrides import DEPRECATED_KEYS, key_value_command, parse_overrides
 
-__all__ = ["EXPORT_DEFAULTS", "BENCHMARK_DEFAULTS", "export", "benchmark"]
+__all__ = ["BENCHMARK_KEYS", "EXPORT_KEYS", "benchmark", "export"]
 
-EXPORT_DEFAULTS = {
-    "format": "onnx,openvino,torchscript",
-    "imgsz": 640,
-    "half": False,
-    "int8": False,
-    "dynamic": False,
-    "data": None,
-    "out": None,
-    "batch": None,
-    "images": 8,
-    "rtol": None,
-    "map_tol": None,
-    "int8_compare": True,
-    "subset": 300,
-    "simplify": True,
-    "device": None,
+EXPORT_KEYS = {
+    "model": str,
+    "format": str,
+    "imgsz": int,
+    "half": bool,
+    "int8": bool,
+    "dynamic": bool,
+    "data": (str, None),
+    "out_dir": (str, None),
+    "batch": (int, None),
+    "images": int,
+    "rtol": (float, None),
+    "map_tol": (float, None),
+    "int8_compare": bool,
+    "subset_size": int,
+    "simplify": bool,
+    "device": (str, None),
 }
 
-BENCHMARK_DEFAULTS = {
-    "formats": "pytorch,onnx,openvino",
-    "imgsz": 640,
-    "runs": 50,
-    "warmup": 10,
-    "memory": True,
-    "baseline": None,
-    "out": None,
-    "threads": None,
+BENCHMARK_KEYS = {
+    "model": str,
+    "format": str,
+    "imgsz": int,
+    "runs": int,
+    "warmup": int,
+    "memory": bool,
+    "baseline": (str, None),
+    "out_dir": (str, None),
+    "threads": (int, None),
+    "blocks": int,
+    "target_halfwidth": (float, None),
+    "data": (str, None),
+    "subset_size": int,
 }
-
-
-def _one_line(e: Exception) -> click.ClickException:
-    text = str(e).strip()
-    return click.ClickException(text.splitlines()[0] if text else type(e).__name__)
 
 
 def _model_arg(args: dict) -> str:
     model = args.pop("model", None)
     if model is None:
         raise click.UsageError("missing model=... (a checkpoint such as best.pt, or a model YAML)")
-    model = str(model)
     if Path(model).suffix == ".pt" and not Path(model).is_file():
         raise FileNotFoundError(f"model '{model}' not found (nothing is downloaded; give the path of a checkpoint)")
     return model
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@key_value_command()
 def export(overrides):
     """Export a model and verify each export against PyTorch on real images. KEY=VALUE pairs.
 
@@ -72,10 +72,13 @@ def export(overrides):
                                       float) and engine; INT8 needs data=
     data=my.yaml                      verification images from its val split (default: bundled pcb-mini);
                                       also validate every export and print its mAP next to PyTorch's
-    out=dir                           where exports go (default: the experiment's models/ folder, else
+    out_dir=dir                       where exports go (default: the experiment's models/ folder, else
                                       next to the checkpoint)
     images=8 rtol=1e-3 map_tol=       images compared; output tolerance; mAP50 drop allowed for FP16/INT8
-    int8_compare=True subset=300      also measure INT8 without gate protection; calibration images
+    int8_compare=True                 also measure INT8 without gate protection
+    subset_size=300                   INT8 calibration images
+    simplify=True device=             simplify ONNX graphs (onnxslim); export device
+    (out= and subset= are the deprecated names of out_dir= and subset_size=)
 
     Fails (exit 1) when an export does not compute what PyTorch does: FP32 beyond rtol (default 1e-3 of
     max(|value|, 1)), FP16/INT8 beyond map_tol mAP50 points with data= (0.5 and 1.0 by default).
@@ -83,29 +86,12 @@ def export(overrides):
     from yolo_attention.export.exporter import export_and_verify
     from yolo_attention.export.tensorrt import TensorRTUnavailableError
 
-    args = {**EXPORT_DEFAULTS, **parse_overrides(overrides, set(EXPORT_DEFAULTS) | {"model"})}
+    args = parse_overrides(overrides, EXPORT_KEYS, aliases=DEPRECATED_KEYS["export"])
+    model = _model_arg(args)
     try:
-        model = _model_arg(args)
-        reports = export_and_verify(
-            model,
-            formats=str(args["format"]),
-            imgsz=args["imgsz"],
-            half=bool(args["half"]),
-            int8=bool(args["int8"]),
-            dynamic=bool(args["dynamic"]),
-            data=args["data"],
-            out_dir=args["out"],
-            batch=args["batch"],
-            images=args["images"],
-            rtol=args["rtol"],
-            map_tol=args["map_tol"],
-            int8_compare=bool(args["int8_compare"]),
-            subset_size=args["subset"],
-            simplify=bool(args["simplify"]),
-            device=args["device"],
-        )
-    except (ValueError, FileNotFoundError, TypeError, TensorRTUnavailableError) as e:
-        raise _one_line(e) from e
+        reports = export_and_verify(model, **args)
+    except TensorRTUnavailableError as e:  # a RuntimeError, yet the user's to fix: one line with what to do
+        raise one_line(e) from e
     click.echo("\nverification against PyTorch (raw head outputs on real images):")
     for report in reports:
         click.echo(report.line())
@@ -121,39 +107,34 @@ def export(overrides):
     click.echo(f"all {len(reports)} exports verified")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@key_value_command()
 def benchmark(overrides):
-    """Latency and memory of a model and of its attention-free baseline, per backend. KEY=VALUE pairs.
+    """Latency and memory of a model and of its attention-free baseline, per backend, in one table. KEY=VALUE pairs.
 
     \b
     model=best.pt                       the attention model (checkpoint or YAML); required
-    formats=pytorch,onnx,openvino       backends (also torchscript)
-    imgsz=640 runs=50 warmup=10         median of runs (>= 30) after warm-up, batch 1
+    format=pytorch,onnx,openvino,openvino-bf16,openvino-int8
+                                        backends (also torchscript); OpenVINO at each precision, stated:
+                                        openvino forces f32, openvino-bf16 where the CPU has bf16 (else
+                                        the row says so), openvino-int8 NNCF INT8 (gates in float), needs data=
+    imgsz=640 runs=100 warmup=10        runs per model (>= 30) after warm-up, batch 1
+    blocks=20                           the runs alternate between the models in this many blocks; the
+                                        ratio is the blocks' mean with its 95% t-interval over blocks
+    target_halfwidth=                   add blocks until the interval is at most +- this (e.g. 0.005),
+                                        up to 5 x runs
+    data=my.yaml subset_size=300        INT8 calibration images (train split) for openvino-int8
     memory=True                         peak RSS per backend, each in a fresh process
     baseline=                           compare with this model instead of the model without its attention
     threads=                            CPU threads per runtime (default: all CPUs)
-    out=dir                             keep the checkpoints and exports (default: a temporary folder)
+    out_dir=dir                         keep the exports and write benchmark.csv and benchmark.md there
+                                        (default: a temporary folder, table printed only)
+    (formats= and out= are the deprecated names of format= and out_dir=)
     """
     from yolo_attention.export.benchmark import run_benchmark
 
-    args = parse_overrides(overrides, set(BENCHMARK_DEFAULTS) | {"model", "format"})
-    if "format" in args:  # `format=` as in `yolo-attn export`
-        args["formats"] = args.pop("format")
-    args = {**BENCHMARK_DEFAULTS, **args}
-    try:
-        model = _model_arg(args)
-        result = run_benchmark(
-            model,
-            formats=str(args["formats"]),
-            imgsz=args["imgsz"],
-            runs=args["runs"],
-            warmup=args["warmup"],
-            memory=bool(args["memory"]),
-            baseline=args["baseline"],
-            out_dir=args["out"],
-            threads=args["threads"],
-        )
-    except (ValueError, FileNotFoundError, TypeError) as e:
-        raise _one_line(e) from e
+    args = parse_overrides(overrides, BENCHMARK_KEYS, aliases=DEPRECATED_KEYS["benchmark"])
+    model = _model_arg(args)
+    result = run_benchmark(model, **args)
     click.echo(result.table())
+    files = getattr(result, "files", None)
+    click.echo(f"\ntables: {', '.join(str(f) for f in files)}" if files else "\nadd out_dir=... to write the table")

@@ -59,7 +59,7 @@ def parse_variants(models, schedule: str, pretrained: str) -> list[Variant]:
         sched = own or schedule
         if not layer_map(YOLO(model, verbose=False)).attention:
             raise ValueError(f"{model} has no attention layers: it is the `plain` row, which every comparison has")
-        name = Path(model).stem + (f"@{own}" if own and own != schedule else "")
+        name = Path(model).stem + (f"@{Path(own).stem}" if own and own != schedule else "")
         if name in {v.name for v in variants}:
             raise ValueError(f"models= names {name} twice")
         variants.append(Variant(name, model, sched))
@@ -113,6 +113,12 @@ class _State:
 
     def save(self) -> None:
         write_atomic(self.path, json.dumps(self.data, indent=2))
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _finished(exp: Path) -> bool:
@@ -183,7 +189,7 @@ def _record(exp: Path, variant: Variant, seed: int, out: Path, deeppcb: bool, se
     info = json.loads((exp / "results" / "training_summary.json").read_text()).get("experiment_info", {})
     record = {
         "variant": variant.name,
-        "schedule": variant.schedule,
+        "schedule": Path(variant.schedule).stem,
         "seed": seed,
         "experiment": str(exp.relative_to(out)),
         "epochs": sum(int(p.get("epochs") or 0) for p in state["phases"]),
@@ -317,7 +323,8 @@ def compare(
         "data": str(data), "pretrained": str(Path(pretrained).resolve()), "epochs": total, "imgsz": imgsz,
         "overrides": {k: v for k, v in overrides.items()}, "schedule": schedule,
     }  # fmt: skip
-    state = _State(out, settings)
+    # the checkpoint is checked by content: the same weights found at another path (another install) are the same
+    state = _State(out, {**settings, "pretrained": _sha256(settings["pretrained"])})
     deeppcb = protocol_for(str(data)) == "deeppcb"
     jobs = [(v, s) for s in range(seeds) for v in variants]
     _log(f"{len(variants)} variants x {seeds} seeds = {len(jobs)} runs of {total} epochs; phases {plan}")

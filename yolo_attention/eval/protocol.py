@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["PROTOCOLS", "protocol_for"]
 
-PROTOCOLS = ("deeppcb", "ultralytics")
+PROTOCOLS = ("deeppcb", "ultralytics", "widerface")
 
 
 def protocol_for(data: str) -> str:

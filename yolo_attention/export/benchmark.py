@@ -1,8 +1,13 @@
 """Latency and memory of an attention model against its attention-free baseline, per backend, in one run.
 
-Latency: batch 1, one real letterboxed image, the median (and 90th percentile) of at least 30 timed runs after a
-warm-up. The attention model and the baseline are timed in alternating blocks (ABAB...), so that a slow period of a
-shared machine lands on both and their ratio stays fair.
+Latency: batch 1, one real letterboxed image; both models are timed in alternating blocks after a warm-up, and the
+latency ratio is the mean over blocks of the within-block ratio of medians, with a 95% Student-t interval over the
+blocks (`benchmark_timing`). The table (`benchmark_table`) is printed and written as CSV and Markdown.
+
+OpenVINO is measured at each precision with the precision stated: ``openvino`` forces f32 (a CPU with AMX would
+otherwise run an FP32 model in bf16), ``openvino-bf16`` asks for bf16 where the CPU has it, ``openvino-int8`` runs
+both models quantised by NNCF on calibration images (`int8.quantize_openvino`, the attention gates kept in float as
+the project's INT8 export keeps them) with the plugin's default precision for the float ops.
 
 Memory: the peak resident set size that loading the model and running it adds to a fresh process (`memory`).
 """
@@ -12,143 +17,57 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from yolo_attention.export.benchmark_table import BenchmarkResult, BenchmarkRow
+from yolo_attention.export.benchmark_timing import MIN_RUNS, LatencyRatio, ratio_interval, time_interleaved, time_paired
 from yolo_attention.export.memory import measure_memory
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKENDS",
     "BenchmarkResult",
     "BenchmarkRow",
+    "LatencyRatio",
     "backend_runner",
+    "load_backend",
     "measure_memory",
+    "openvino_capabilities",
+    "ratio_interval",
     "run_benchmark",
     "time_interleaved",
 ]
 
-BACKENDS = ("pytorch", "onnx", "openvino", "torchscript")
-MIN_RUNS = 30
+BACKENDS = ("pytorch", "onnx", "openvino", "openvino-bf16", "openvino-int8", "torchscript")
+DEFAULT_BACKENDS = ("pytorch", "onnx", "openvino", "openvino-bf16", "openvino-int8")
+OPENVINO_HINTS = {"openvino": "f32", "openvino-bf16": "bf16", "openvino-int8": None}
+"""``INFERENCE_PRECISION_HINT`` per OpenVINO backend; None: the plugin's default (bf16 on CPUs with AMX, else f32)."""
 
 
-@dataclass
-class BenchmarkRow:
-    """One model on one backend.
+def openvino_capabilities() -> list[str]:
+    """Return the OpenVINO CPU plugin's ``OPTIMIZATION_CAPABILITIES`` on this machine (``BF16`` where it has bf16)."""
+    import openvino as ov
 
-    Attributes:
-        model (str): Model name.
-        role (str): ``attention`` or ``baseline``.
-        backend (str): One of `BACKENDS`.
-        params (int): Parameters.
-        gflops (float): GFLOPs at the benchmark size (THOP's count: convolutions, linear and norm layers; the
-            attention modules' pooling and elementwise products are not counted).
-        median_ms (float): Median latency in milliseconds.
-        p90_ms (float): 90th percentile latency.
-        runs (int): Timed runs.
-        peak_mib (float, optional): Peak RSS added by loading and running the model (MiB), if measured.
-        error (str, optional): Why the backend failed.
-    """
-
-    model: str
-    role: str
-    backend: str
-    params: int
-    gflops: float
-    median_ms: float = float("nan")
-    p90_ms: float = float("nan")
-    runs: int = 0
-    peak_mib: float | None = None
-    error: str | None = None
+    return [str(c) for c in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")]
 
 
-@dataclass
-class BenchmarkResult:
-    """Rows for the attention model and its baseline on each backend, and how they were measured."""
+def _compile_openvino(path: str | Path, hint: str | None, threads: int | None):
+    """Compile for the CPU plugin as `runtimes.openvino.compile_openvino` does, with the precision hint chosen."""
+    import openvino as ov
 
-    rows: list[BenchmarkRow]
-    imgsz: int
-    threads: int
+    from yolo_attention.export.runtimes.openvino import openvino_xml
 
-    def pair(self, backend: str) -> tuple[BenchmarkRow, BenchmarkRow]:
-        """Return the (attention, baseline) rows of a backend."""
-        rows = {r.role: r for r in self.rows if r.backend == backend}
-        if set(rows) != {"attention", "baseline"}:
-            raise ValueError(f"no benchmark rows for backend '{backend}'; measured: {self.backends}")
-        return rows["attention"], rows["baseline"]
-
-    @property
-    def backends(self) -> list[str]:
-        """(list[str]): The backends measured, in order."""
-        return list(dict.fromkeys(r.backend for r in self.rows))
-
-    def ratio(self, backend: str) -> float:
-        """Return the latency ratio attention / baseline (median over median) on `backend`."""
-        a, b = self.pair(backend)
-        return a.median_ms / b.median_ms
-
-    def table(self) -> str:
-        """Return the results as a text table with attention/baseline ratios."""
-        lines = [
-            f"imgsz {self.imgsz}, batch 1, {self.threads} CPU threads per runtime; latency: median of the timed runs; "
-            "peak MiB: RSS added by loading and running the model in a fresh process",
-            f"{'backend':<12}{'model':<28}{'params':>11}{'GFLOPs':>8}{'median ms':>11}{'p90 ms':>9}{'runs':>6}"
-            f"{'peak MiB':>10}",
-        ]
-        for backend in self.backends:
-            a, b = self.pair(backend)
-            for r in (a, b):
-                mem = f"{r.peak_mib:10.1f}" if r.peak_mib is not None else f"{'-':>10}"
-                if r.error:
-                    lines.append(f"{backend:<12}{r.model:<28}{r.params:>11,}{r.gflops:>8.2f}  ERROR {r.error}")
-                else:
-                    lines.append(
-                        f"{backend:<12}{r.model:<28}{r.params:>11,}{r.gflops:>8.2f}{r.median_ms:>11.2f}"
-                        f"{r.p90_ms:>9.2f}{r.runs:>6}{mem}"
-                    )
-            if not (a.error or b.error):
-                mem = f"{a.peak_mib / b.peak_mib:10.3f}" if a.peak_mib and b.peak_mib else f"{'-':>10}"
-                lines.append(
-                    f"{backend:<12}{'ratio attention/baseline':<28}{a.params / b.params:>11.4f}"
-                    f"{a.gflops / b.gflops if b.gflops else float('nan'):>8.3f}{a.median_ms / b.median_ms:>11.3f}"
-                    f"{a.p90_ms / b.p90_ms:>9.3f}{'':>6}{mem}"
-                )
-        return "\n".join(lines)
-
-
-def time_interleaved(
-    runners: Sequence[Callable[[], object]], runs: int = 50, warmup: int = 10, blocks: int = 5
-) -> list[list[float]]:
-    """Time several runners in alternating blocks; return each runner's latencies in milliseconds.
-
-    Each runner is warmed up `warmup` times, then `blocks` rounds run every runner `runs // blocks` times (the order
-    reversed every other round).
-
-    Examples:
-        >>> times = time_interleaved([lambda: None, lambda: None], runs=30, warmup=1, blocks=3)
-        >>> [len(t) for t in times]
-        [30, 30]
-    """
-    if runs < MIN_RUNS:
-        raise ValueError(f"runs must be >= {MIN_RUNS} for a median worth reporting, got {runs}")
-    blocks = max(1, min(blocks, runs))
-    for run in runners:
-        for _ in range(warmup):
-            run()
-    times: list[list[float]] = [[] for _ in runners]
-    per_block = [runs // blocks + (1 if b < runs % blocks else 0) for b in range(blocks)]
-    for b, n in enumerate(per_block):
-        order = range(len(runners)) if b % 2 == 0 else reversed(range(len(runners)))
-        for i in order:
-            run = runners[i]
-            for _ in range(n):
-                t = time.perf_counter()
-                run()
-                times[i].append(1e3 * (time.perf_counter() - t))
-    return times
+    config = {"PERFORMANCE_HINT": "LATENCY"}
+    if hint:
+        config["INFERENCE_PRECISION_HINT"] = hint
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    core = ov.Core()
+    return core.compile_model(core.read_model(str(openvino_xml(path))), "CPU", config)
 
 
 def _pytorch_runner(weights: str | Path, threads: int | None = None) -> Callable[[np.ndarray], object]:
@@ -168,66 +87,134 @@ def _pytorch_runner(weights: str | Path, threads: int | None = None) -> Callable
     return run
 
 
-def backend_runner(backend: str, artifact: str | Path, threads: int | None = None) -> Callable[[np.ndarray], object]:
-    """Load `artifact` for one of `BACKENDS` (a ``.pt`` checkpoint for ``pytorch``); return its runner."""
+def load_backend(backend: str, artifact: str | Path, threads: int | None = None) -> tuple[Callable, str]:
+    """Load `artifact` for one of `BACKENDS`; return its runner and the precision it runs in.
+
+    OpenVINO's precision is the one the compiled model reports, so a hint the CPU cannot honour shows as what ran.
+    """
     if backend == "pytorch":
-        return _pytorch_runner(artifact, threads)
+        return _pytorch_runner(artifact, threads), "fp32"
+    if backend in OPENVINO_HINTS:
+        compiled = _compile_openvino(artifact, OPENVINO_HINTS[backend], threads)
+        ran = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        return (lambda x: compiled(x)[0]), f"int8 + {ran}" if backend == "openvino-int8" else ran
     from yolo_attention.export.runtimes import load_runtime
 
-    return load_runtime(artifact, backend, threads=threads)
+    return load_runtime(artifact, backend, threads=threads), "fp32"
 
 
-def _export(yolo, backend: str, imgsz: int, folder: Path, name: str) -> Path:
+def backend_runner(backend: str, artifact: str | Path, threads: int | None = None) -> Callable[[np.ndarray], object]:
+    """Load `artifact` for one of `BACKENDS` (a ``.pt`` checkpoint for ``pytorch``); return its runner."""
+    return load_backend(backend, artifact, threads)[0]
+
+
+def _export(yolo, fmt: str, imgsz: int, folder: Path, name: str) -> Path:
     """Save `yolo` as `folder/name.pt` and export that checkpoint, so every file lands in `folder`."""
     from ultralytics import YOLO
 
     pt = folder / f"{name}.pt"
     if not pt.exists():
         yolo.save(str(pt))
-    if backend == "pytorch":
+    if fmt == "pytorch":
         return pt
-    return Path(YOLO(str(pt)).export(format=backend, imgsz=imgsz, batch=1, dynamic=False, verbose=False))
+    return Path(YOLO(str(pt)).export(format=fmt, imgsz=imgsz, batch=1, dynamic=False, verbose=False))
+
+
+def _quantize(yolo, fp32_dir: Path, data, imgsz: int, folder: Path, name: str, subset_size: int) -> Path:
+    """NNCF INT8 of an FP32 OpenVINO export, gates in float, as ``yolo-attn export format=openvino int8=True``."""
+    from yolo_attention.common.models import layers_of
+    from yolo_attention.export.int8 import quantize_openvino
+    from yolo_attention.integration import attention_layer_indices
+
+    head = len(layers_of(yolo)) - 1
+    out = folder / f"{name}_int8_openvino_model"
+    return quantize_openvino(fp32_dir, data, attention_layer_indices(yolo), head, imgsz, out, True, subset_size)
+
+
+def _not_run(backend: str, data) -> str | None:
+    """Why `backend` cannot give a number on this machine and these arguments, or None."""
+    if backend == "openvino-bf16":
+        capabilities = openvino_capabilities()
+        if "BF16" not in capabilities:
+            return (
+                f"no bf16 on this CPU (OpenVINO CPU capabilities: {', '.join(capabilities)}); a bf16 hint would run f32"
+            )
+    if backend == "openvino-int8" and not data:
+        return "needs data= (a dataset YAML whose train images calibrate the NNCF INT8 models)"
+    return None
+
+
+def _parse_backends(format) -> list[str]:
+    from yolo_attention.modules.suggest import did_you_mean
+
+    backends = [f.strip().lower() for f in (format.split(",") if isinstance(format, str) else format) if f.strip()]
+    for b in backends:
+        if b not in BACKENDS:
+            raise ValueError(f"unknown backend '{b}'; valid: {', '.join(BACKENDS)}.{did_you_mean(b, list(BACKENDS))}")
+    if not backends:
+        raise ValueError(f"no backend given; valid: {', '.join(BACKENDS)}")
+    return backends
+
+
+def _error_text(e: Exception) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def run_benchmark(
     model,
-    formats: str | Sequence[str] = ("pytorch", "onnx", "openvino"),
+    format: str | Sequence[str] = DEFAULT_BACKENDS,
     imgsz: int = 640,
-    runs: int = 50,
+    runs: int = 100,
     warmup: int = 10,
     memory: bool = True,
     baseline=None,
     out_dir: str | Path | None = None,
     name: str | None = None,
     threads: int | None = None,
+    blocks: int = 20,
+    target_halfwidth: float | None = None,
+    data: str | Path | None = None,
+    subset_size: int = 300,
+    *,
+    formats: str | Sequence[str] | None = None,
 ) -> BenchmarkResult:
     """Measure latency (and peak memory) of `model` and of its attention-free baseline on each backend.
 
     The baseline is built from the model's own YAML with its attention layers removed (`build_baseline`), with the
     same weights in every layer they share. Both are saved as checkpoints and exported the same way (static shape,
-    batch 1, FP32).
+    batch 1, FP32; INT8 quantised from that FP32 OpenVINO export). The two models are timed in `blocks` alternating
+    blocks; the ratio is the mean of the blocks' ratios with its 95% t-interval (see `benchmark_timing`).
 
     Args:
         model: A `YOLO` with attention layers, or a checkpoint / model YAML path.
-        formats (str | Sequence[str]): Backends among `BACKENDS`, comma-separated or a list.
+        format (str | Sequence[str]): Backends among `BACKENDS`, comma-separated or a list: ``openvino`` (f32),
+            ``openvino-bf16`` (where the CPU has bf16, else the row says so), ``openvino-int8`` (needs `data`).
         imgsz (int): Input size.
-        runs (int): Timed runs per model and backend (at least 30).
+        runs (int): Timed runs per model and backend (at least 30), split over `blocks`.
         warmup (int): Untimed runs first.
         memory (bool): Also measure peak memory, each model and backend in a fresh process (a few seconds each).
         baseline: The baseline to compare with instead of the one built from the YAML (`YOLO` or path).
-        out_dir (str | Path, optional): Keep the checkpoints and exports here; a temporary folder by default.
+        out_dir (str | Path, optional): Keep the checkpoints and exports here, and write ``benchmark.csv`` and
+            ``benchmark.md``; a temporary folder (and no table files) by default.
         name (str, optional): Display name of the model; defaults to its YAML's stem.
         threads (int, optional): CPU threads every runtime gets (torch, onnxruntime intra-op, OpenVINO
             ``INFERENCE_NUM_THREADS``); defaults to the number of CPUs. Ultralytics lowers torch's own default.
+        blocks (int): Alternating blocks the runs are split over (at least 3 runs each); the interval is over blocks.
+        target_halfwidth (float, optional): Keep adding blocks until the ratio's 95% interval is at most ± this
+            (e.g. 0.005), up to 5 x `runs` per model.
+        data (str | Path, optional): Dataset YAML whose train images calibrate ``openvino-int8``.
+        subset_size (int): INT8 calibration images (at most).
+        formats (str | Sequence[str], optional): Deprecated name of ``format``.
 
     Returns:
-        (BenchmarkResult): Rows and `table()`.
+        (BenchmarkResult): Rows, ratios with their intervals, and `table()`.
 
     Examples:
         >>> import yolo_attention
         >>> result = run_benchmark("yolov8n-eca.yaml", "pytorch", imgsz=64, runs=30, warmup=2, memory=False)
-        >>> result.backends, result.ratio("pytorch") > 0
-        (['pytorch'], True)
+        >>> result.backends, result.ratio("pytorch") > 0, result.ratios["pytorch"].blocks
+        (['pytorch'], True, 10)
     """
     from ultralytics import YOLO
     from ultralytics.engine.model import Model
@@ -236,18 +223,19 @@ def run_benchmark(
     import yolo_attention  # noqa: F401
     from yolo_attention.export.baseline import build_baseline
     from yolo_attention.export.images import load_images
-    from yolo_attention.modules.suggest import did_you_mean
 
-    backends = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
-    for b in backends:
-        if b not in BACKENDS:
-            raise ValueError(f"unknown backend '{b}'; valid: {', '.join(BACKENDS)}.{did_you_mean(b, list(BACKENDS))}")
-    if not backends:
-        raise ValueError(f"no backend given; valid: {', '.join(BACKENDS)}")
-    if not isinstance(runs, int) or runs < MIN_RUNS:
+    if formats is not None:
+        warnings.warn("run_benchmark(formats=...) is deprecated: use format=...", DeprecationWarning, stacklevel=2)
+        format = formats
+    backends = _parse_backends(format)
+    if not isinstance(runs, int) or isinstance(runs, bool) or runs < MIN_RUNS:
         raise ValueError(f"runs must be an int >= {MIN_RUNS} for a median worth reporting, got {runs!r}")
     if not isinstance(imgsz, int) or isinstance(imgsz, bool) or imgsz < 32:
         raise ValueError(f"imgsz must be an int >= 32 (a square input size), got {imgsz!r}")
+    if not isinstance(blocks, int) or isinstance(blocks, bool) or blocks < 2:
+        raise ValueError(f"blocks must be an int >= 2 (the interval is over blocks), got {blocks!r}")
+    if target_halfwidth is not None and not target_halfwidth > 0:
+        raise ValueError(f"target_halfwidth must be a number > 0 (e.g. 0.005) or None, got {target_halfwidth!r}")
     threads = threads or os.cpu_count() or 1
     yolo = model if isinstance(model, Model) else YOLO(str(model))
     name = name or Path(str(yolo.model.yaml.get("yaml_file", "model"))).stem
@@ -266,23 +254,47 @@ def run_benchmark(
             for role, (m, _, _) in models.items()
         }
         x = load_images(None, imgsz, 1).numpy()
-        rows = []
+        rows, ratios, exported = [], {}, {}  # exported: (role, format) -> artifact, shared by the OpenVINO rows
+
+        def artifact(role: str, backend: str) -> Path:
+            m, _, stem = models[role]
+            fmt = "openvino" if backend in OPENVINO_HINTS else backend
+            if (role, fmt) not in exported:
+                exported[role, fmt] = _export(m, fmt, imgsz, folder, stem)
+            if backend != "openvino-int8":
+                return exported[role, fmt]
+            if (role, backend) not in exported:
+                exported[role, backend] = _quantize(m, exported[role, fmt], data, imgsz, folder, stem, subset_size)
+            return exported[role, backend]
+
         for backend in backends:
             pair = {role: BenchmarkRow(display, role, backend, *info[role]) for role, (_, display, _) in models.items()}
             try:
-                artifacts = {role: _export(m, backend, imgsz, folder, stem) for role, (m, _, stem) in models.items()}
-                run = {role: backend_runner(backend, artifacts[role], threads) for role in models}
-                times = time_interleaved([lambda r=run[role]: r(x) for role in models], runs, warmup)
-                for role, t in zip(models, times):
-                    pair[role].median_ms = statistics.median(t)
-                    pair[role].p90_ms = float(np.percentile(t, 90))
-                    pair[role].runs = len(t)
-                del run
+                note = _not_run(backend, data)
+                if note:
+                    for row in pair.values():
+                        row.note, row.precision = note, backend.removeprefix("openvino-")
+                    rows += [pair["attention"], pair["baseline"]]
+                    continue
+                artifacts = {role: artifact(role, backend) for role in models}
+                loaded = {role: load_backend(backend, artifacts[role], threads) for role in models}
+                timed = [lambda r=loaded[role][0]: r(x) for role in models]  # attention, baseline
+                a_blocks, b_blocks, ratios[backend] = time_paired(*timed, runs, warmup, blocks, target_halfwidth)
+                for role, times in (("attention", a_blocks), ("baseline", b_blocks)):
+                    flat = [t for block in times for t in block]
+                    row = pair[role]
+                    row.median_ms, row.p90_ms = statistics.median(flat), float(np.percentile(flat, 90))
+                    row.runs, row.precision = len(flat), loaded[role][1]
+                del timed, loaded  # free the runtimes before the memory processes
                 if memory:
                     for role in models:
                         pair[role].peak_mib = measure_memory(backend, artifacts[role], imgsz, threads=threads)
             except Exception as e:  # report the backend as failed, measure the others
+                ratios.pop(backend, None)
                 for row in pair.values():
-                    row.error = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+                    row.error = _error_text(e)
             rows += [pair["attention"], pair["baseline"]]
-    return BenchmarkResult(rows, imgsz, threads)
+    result = BenchmarkResult(rows, imgsz, threads, ratios)
+    if out_dir:
+        result.write(out_dir)
+    return result

@@ -9,6 +9,7 @@ with a dataset, validate it too and put its mAP next to PyTorch's.
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from ultralytics.utils import LOGGER
 from yolo_attention.export.detections import DetectionCriterion
 from yolo_attention.export.images import load_images
 from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
-from yolo_attention.export.parity import verify_export
+from yolo_attention.export.parity import class_count, verify_export
 from yolo_attention.export.report import ParityReport
 from yolo_attention.export.runtimes import FORMATS
+from yolo_attention.export.runtimes.qnn import check_qnn
 from yolo_attention.export.tensorrt import check_tensorrt
 from yolo_attention.export.validation import validate_map
 from yolo_attention.modules.suggest import did_you_mean
@@ -33,7 +35,7 @@ __all__ = [
     "resolve_precision",
 ]
 
-ALIASES = {"tensorrt": "engine", "trt": "engine", "ov": "openvino", "ts": "torchscript"}
+ALIASES = {"tensorrt": "engine", "trt": "engine", "ov": "openvino", "ts": "torchscript", "snapdragon": "qnn"}
 MAP_TOL = {"fp16": 0.5, "int8": 1.0}
 """Largest mAP50 drop (points, 0..100) against PyTorch that passes, per precision, when a dataset is given."""
 
@@ -71,15 +73,20 @@ def resolve_precision(fmt: str, half: bool = False, int8: bool = False, cuda: bo
 
     INT8 is offered for OpenVINO (NNCF, gates kept in float) and TensorRT; FP16 for ONNX, OpenVINO (FP16 weights),
     TensorRT, and TorchScript on a GPU. A format that cannot give the lowest precision asked for gives the next one.
+    ``qnn`` (Snapdragon: a QDQ model for the QNN EP's HTP) is INT8 whatever is asked.
 
     Examples:
         >>> resolve_precision("openvino", half=True, int8=True)
         ('int8', None)
+        >>> resolve_precision("qnn")
+        ('int8', 'qnn is a QDQ INT8 model for the Snapdragon HTP; exported in INT8')
         >>> resolve_precision("torchscript", half=True)
         ('fp32', 'FP16 TorchScript needs a GPU; torchscript exported in FP32')
     """
-    if int8 and fmt in ("openvino", "engine"):
+    if int8 and fmt in ("openvino", "engine", "qnn"):
         return "int8", None
+    if fmt == "qnn":
+        return "int8", "qnn is a QDQ INT8 model for the Snapdragon HTP; exported in INT8"
     wanted = "int8" if int8 else "fp16" if half else "fp32"
     got = "fp16" if half and (fmt != "torchscript" or cuda) else "fp32"
     if got == wanted:
@@ -127,7 +134,7 @@ def _remove(path: Path) -> None:
 
 def export_and_verify(
     model,
-    formats: str | Sequence[str] = ("onnx", "openvino", "torchscript"),
+    format: str | Sequence[str] = ("onnx", "openvino", "torchscript"),
     imgsz: int = 640,
     half: bool = False,
     int8: bool = False,
@@ -143,15 +150,19 @@ def export_and_verify(
     simplify: bool = True,
     device: str | int | None = None,
     criterion: DetectionCriterion | None = None,
+    *,
+    formats: str | Sequence[str] | None = None,
 ) -> list[ParityReport]:
     """Export `model` to each format and verify each export against the PyTorch model.
 
     Args:
         model: A `YOLO`, or a checkpoint / model YAML path.
-        formats (str | Sequence[str]): ``onnx``, ``openvino``, ``torchscript``, ``engine``, comma-separated or a list.
+        format (str | Sequence[str]): ``onnx``, ``openvino``, ``torchscript``, ``engine``, ``qnn`` (Snapdragon:
+            QDQ INT8 ONNX for onnxruntime's QNN EP, run on its HTP backend; see `yolo_attention.export.qnn`),
+            comma-separated or a list (Ultralytics' ``format``, several at once).
         imgsz (int): Export size (square).
         half (bool): FP16 where the format offers it (see `resolve_precision`).
-        int8 (bool): INT8 for openvino (NNCF, attention gates in float) and engine; needs `data`.
+        int8 (bool): INT8 for openvino (NNCF, attention gates in float) and engine; needs `data` (as ``qnn`` does).
         dynamic (bool): Dynamic batch and image size; verified on two input shapes.
         data (str | Path, optional): Dataset YAML. Verification images come from its val split (else the bundled
             pcb-mini's); with it, every export and the PyTorch model are validated and their mAPs compared.
@@ -167,6 +178,7 @@ def export_and_verify(
         device (str | int, optional): Export device; TensorRT uses GPU 0 by default.
         criterion (DetectionCriterion, optional): How FP16/INT8 detections must match PyTorch's; defaults to
             `detections.DETECTION_CRITERIA` for the precision.
+        formats (str | Sequence[str], optional): Deprecated name of ``format``.
 
     Returns:
         (list[ParityReport]): One report per format, in order; check `passed`.
@@ -174,6 +186,7 @@ def export_and_verify(
     Raises:
         ValueError: Bad formats, or INT8 without `data`.
         TensorRTUnavailableError: ``engine`` asked for without CUDA and tensorrt (checked before exporting anything).
+        QNNUnavailableError: ``qnn`` asked for without onnxruntime-qnn (checked before exporting anything).
 
     Examples:
         >>> import tempfile, yolo_attention
@@ -188,11 +201,16 @@ def export_and_verify(
 
     import yolo_attention  # noqa: F401  registers the modules before a checkpoint is unpickled
 
-    fmts = parse_formats(formats)
+    if formats is not None:
+        warnings.warn("export_and_verify(formats=...) is deprecated: use format=...", DeprecationWarning, stacklevel=2)
+        format = formats
+    fmts = parse_formats(format)
     if "engine" in fmts:
         check_tensorrt()
     if int8 and not data and any(f in ("openvino", "engine") for f in fmts):
         raise ValueError("int8=True needs data=<dataset YAML>: INT8 is calibrated on its images and judged by its mAP")
+    if "qnn" in fmts:
+        _check_qnn_request(data, dynamic, batch)
     if not isinstance(imgsz, int) or isinstance(imgsz, bool) or imgsz < 32:
         raise ValueError(f"imgsz must be an int >= 32 (a square export size), got {imgsz!r}")
     source = model if isinstance(model, (str, Path)) else getattr(model, "ckpt_path", None)
@@ -207,9 +225,9 @@ def export_and_verify(
         precision, note = resolve_precision(fmt, half, int8, cuda)
         if note:
             LOGGER.warning(f"yolo-attention export: {note}")
-        kwargs = {"format": fmt, "imgsz": imgsz, "dynamic": dynamic, "verbose": False}
+        kwargs = {"format": "onnx" if fmt == "qnn" else fmt, "imgsz": imgsz, "dynamic": dynamic, "verbose": False}
         kwargs["batch"] = batch or (8 if fmt == "engine" and dynamic else 1)
-        if fmt in ("onnx", "engine"):
+        if fmt in ("onnx", "engine", "qnn"):
             kwargs["simplify"] = simplify
         if precision == "fp16":
             kwargs["quantize"] = 16
@@ -223,6 +241,8 @@ def export_and_verify(
             artifact = Path(yolo.export(**kwargs))
             if precision == "int8" and fmt == "openvino":
                 artifact = _int8_openvino(yolo, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
+            elif fmt == "qnn":
+                artifact = _qnn(artifact, data, out, subset_size, keep={r.artifact for r in reports})
             else:
                 artifact = _move(artifact, out)
             add_attention_metadata(artifact, attention)
@@ -236,11 +256,40 @@ def export_and_verify(
             yolo, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"], criterion=criterion
         )
         report.notes += [note] if note else []
+        if fmt == "qnn" and report.error is None:
+            from yolo_attention.export.qnn import verification_notes
+
+            report.notes += verification_notes(artifact, images_in, class_count(yolo), validated=bool(data))
         reports.append(report)
         LOGGER.info(f"yolo-attention verify: {report.line()}")
     if data:
         _validate(yolo, reports, data, imgsz, map_tol, int8_maps)
     return reports
+
+
+def _check_qnn_request(data, dynamic: bool, batch: int | None) -> None:
+    """What format=qnn needs, checked before anything is exported."""
+    check_qnn()
+    if not data:
+        raise ValueError("format=qnn needs data=<dataset YAML>: the QDQ INT8 model is calibrated on its train split")
+    if dynamic or (batch or 1) != 1:
+        raise ValueError(
+            f"format=qnn needs a static batch-1 model (dynamic=False batch=1), got dynamic={dynamic} batch={batch}: "
+            "the QNN EP does not run dynamic shapes"
+        )
+
+
+def _qnn(fp32: Path, data, out: Path | None, subset_size: int, keep: set[str]) -> Path:
+    """Quantise the FP32 ONNX export into ``<stem>_int8_qnn.onnx`` for the QNN EP; drop the FP32 file (unless it is
+    another format's artifact)."""
+    from yolo_attention.export.qnn import quantize_qnn
+
+    target = (out or fp32.parent) / f"{fp32.stem}_int8_qnn.onnx"
+    _remove(target)
+    artifact = quantize_qnn(fp32, data, target, subset_size)
+    if str(fp32) not in keep:
+        _remove(fp32)
+    return artifact
 
 
 def _int8_openvino(yolo, fp32_dir: Path, data, imgsz: int, out: Path | None, compare: bool, subset_size: int, maps):

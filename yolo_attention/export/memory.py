@@ -37,7 +37,7 @@ def _memory_in_this_process(backend: str, artifact: str, imgsz: int, runs: int, 
     """Load and run one model here; the peak RSS it added. Meant for a fresh process (see `measure_memory`)."""
     if backend == "onnx":
         import onnxruntime  # noqa: F401  the runtime's own code is not the model's memory
-    elif backend == "openvino":
+    elif backend.startswith("openvino"):  # openvino, openvino-bf16, openvino-int8
         import openvino  # noqa: F401
     import torch  # noqa: F401
     import ultralytics  # noqa: F401

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -260,7 +261,7 @@ def predict_boards(
     imgsz: int | None = None,
     device: str | None = None,
     out: str | Path | None = None,
-    fmt: str = "json",
+    format: str = "json",
     visuals: bool = True,
     progress: bool = True,
     **merge,
@@ -278,7 +279,8 @@ def predict_boards(
         device (str, optional): Inference device.
         out (str | Path, optional): Output folder: ``<stem>.png`` per board (boxes drawn) and ``defects.json`` /
             ``defects.csv``; None writes nothing.
-        fmt (str): ``json``, ``csv`` or ``both``. Defaults to ``json``.
+        format (str): ``json``, ``csv`` or ``both``. Defaults to ``json``. ``fmt=``, its old name, still works and
+            warns (deprecated).
         visuals (bool): Write the annotated images. Defaults to True.
         progress (bool): Show a progress bar over the images.
         **merge: ``merge``, ``merge_metric``, ``merge_threshold``, ``full_image`` for ``predict_board``.
@@ -289,8 +291,11 @@ def predict_boards(
     Examples:
         >>> defects = predict_boards("best.pt", "board.jpg", slice_size=640, out="runs/pcb")  # doctest: +SKIP
     """
-    if fmt.lower() not in FORMATS:
-        raise ValueError(f"format={fmt!r} is not one of {', '.join(FORMATS)}")
+    if "fmt" in merge:
+        warnings.warn("predict_boards(fmt=...) is deprecated: use format=...", DeprecationWarning, stacklevel=2)
+        format = merge.pop("fmt")
+    if format.lower() not in FORMATS:
+        raise ValueError(f"format={format!r} is not one of {', '.join(FORMATS)}")
     files = image_files(source)
     detector = load_detector(model, conf=conf, imgsz=imgsz or slice_size or 640, device=device)
     defects, sizes = [], []
@@ -306,6 +311,6 @@ def predict_boards(
             result.export_visuals(export_dir=str(out), file_name=name)
     if out is not None:
         meta = {"model": _model_name(model), "slice": slice_size, "overlap": overlap, "conf": conf}
-        files_written = write_defects(defects, out / "defects", fmt, sizes, meta)
+        files_written = write_defects(defects, out / "defects", format, sizes, meta)
         LOGGER.info(f"{len(defects)} defects on {len(files)} image(s) written to {', '.join(map(str, files_written))}")
     return defects

@@ -14,6 +14,8 @@ from .suggest import did_you_mean
 __all__ = [
     "MAX_SPATIAL_KERNEL",
     "AttentionModule",
+    "WeightingAttention",
+    "blend",
     "check_int",
     "check_kernel_size",
     "check_reduction",
@@ -178,10 +180,26 @@ class AttentionModule(nn.Module):
         """
         if not self.enabled:
             return x
-        y = self.attend(x)
         if self.residual_gate is None:
-            return y
-        return x + self.residual_gate.to(x.dtype) * (y - x)
+            return self.attend(x)
+        return self.gated(x, self.residual_gate.to(x.dtype))
+
+    def gated(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """The attention blended in through the residual gate `g`: `x + g * (attend(x) - x)`.
+
+        Modules whose attention multiplies `x` by weights override this with the equal `x * (g * w + (1 - g))`
+        (`blend`), which touches the full-size tensor once instead of three times, in PyTorch and in every exported
+        graph (no Subtract; the gate is a scale and a shift of the small weight tensor). At `g = 0` both are `x`
+        exactly.
+
+        Args:
+            x (torch.Tensor): Input of shape (B, c1, H, W).
+            g (torch.Tensor): The gate, a scalar of `x`'s dtype.
+
+        Returns:
+            (torch.Tensor): Output of the same shape and dtype as `x`.
+        """
+        return x + g * (self.attend(x) - x)
 
     def enable_residual_gate(self, value: float = 0.0) -> AttentionModule:
         """Blend the attention in through a learnable scalar gate `a`: `x + a * (attend(x) - x)`.
@@ -283,3 +301,49 @@ class AttentionModule(nn.Module):
         """Return `c1`, the module's settings and `enabled` for `repr`."""
         items = {"c1": self.c1, **self._settings(), "enabled": self.enabled}
         return ", ".join(f"{key}={value!r}" for key, value in items.items())
+
+
+def blend(weights: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Return attention weights seen through a residual gate `g`: `g * weights + (1 - g)`.
+
+    `x * blend(w, g)` equals `x + g * (x * w - x)`; it is exactly 1 (the layer exactly an identity) at `g = 0`.
+
+    Examples:
+        >>> import torch
+        >>> w = torch.rand(1, 4, 1, 1)
+        >>> torch.equal(blend(w, torch.tensor(0.0)), torch.ones(1, 4, 1, 1))
+        True
+    """
+    return weights * g + (1 - g)
+
+
+class WeightingAttention(AttentionModule):
+    """Attention that multiplies its input by weights: `attend(x) = x * weights(x)`.
+
+    SE, ECA, channel and spatial attention. Subclasses implement `weights(x)`, a tensor broadcasting against `x`
+    ((B, C, 1, 1) or (B, 1, H, W)).
+    """
+
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the attention weights for `x`; implemented by subclasses."""
+        raise NotImplementedError(f"{type(self).__name__} must implement weights(x)")
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """Return `x * weights(x)`."""
+        return x * self.weights(x)
+
+    def gated(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Return `x * blend(weights(x), g)`: `x + g * (attend(x) - x)` with one full-size product."""
+        return x * blend(self.weights(x), g)
+
+
+def gated_sequence(x: torch.Tensor, g: torch.Tensor, first: AttentionModule, second: WeightingAttention):
+    """Return `x + g * (second(first(x)) - x)` for a channel-then-spatial pair (CBAM, ECA->SAM), lean.
+
+    The gate is folded into the second's small weight map: `first(x) * (g * w2) + (1 - g) * x`. Each part's on/off
+    switch is honoured.
+    """
+    y = first(x)
+    if not second.enabled:
+        return x + g * (y - x)
+    return y * (second.weights(y) * g) + x * (1 - g)

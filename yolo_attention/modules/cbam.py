@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .base import AttentionModule, check_reduction, check_spatial_kernel_size
+from .base import AttentionModule, WeightingAttention, check_reduction, check_spatial_kernel_size, gated_sequence
 from .gates import make_gate
 from .registry import register_module
 from .sam import SAM
@@ -23,7 +24,7 @@ from .sam import SAM
 __all__ = ["CBAM", "ChannelAttention"]
 
 
-class ChannelAttention(AttentionModule):
+class ChannelAttention(WeightingAttention):
     """CBAM channel attention: a shared MLP on the average- and max-pooled descriptors, summed, then gated.
 
     Not registered for YAML use on its own; it is the first half of `CBAM`.
@@ -64,17 +65,17 @@ class ChannelAttention(AttentionModule):
     def _mlp(self, descriptor: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.act(self.fc1(descriptor)))
 
-    def attend(self, x: torch.Tensor) -> torch.Tensor:
-        """Weight every channel of `x`.
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """A weight per channel of `x`.
 
         Args:
             x (torch.Tensor): Input of shape (B, C, H, W).
 
         Returns:
-            (torch.Tensor): `x` times a (B, C, 1, 1) weight vector.
+            (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        logits = self._mlp(x.mean((2, 3), keepdim=True)) + self._mlp(x.amax((2, 3), keepdim=True))
-        return x * self.gate(logits)
+        logits = self._mlp(F.adaptive_avg_pool2d(x, 1)) + self._mlp(F.adaptive_max_pool2d(x, 1))
+        return self.gate(logits)
 
     def _settings(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "gate": self.gate_name}
@@ -129,6 +130,10 @@ class CBAM(AttentionModule):
             (torch.Tensor): Output of the same shape and dtype.
         """
         return self.spatial(self.channel(x))
+
+    def gated(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """`x + g * (attend(x) - x)`, the gate folded into the spatial weight map (`gated_sequence`)."""
+        return gated_sequence(x, g, self.channel, self.spatial)
 
     def _settings(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "reduction": self.reduction, "gate": self.gate_name}

@@ -13,9 +13,10 @@ import numbers
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .base import AttentionModule, check_kernel_size
+from .base import WeightingAttention, check_kernel_size
 from .gates import make_gate
 from .registry import register_module
 
@@ -68,7 +69,7 @@ def check_eca_kernel_size(owner: str, name: str, value: int, c1: int) -> int:
 
 
 @register_module
-class ECA(AttentionModule):
+class ECA(WeightingAttention):
     """Efficient channel attention: `x * gate(conv1d(mean_hw(x)))` with a kernel spanning neighbouring channels.
 
     Attributes:
@@ -117,18 +118,17 @@ class ECA(AttentionModule):
         self.conv = nn.Conv1d(1, 1, self.kernel_size, padding=(self.kernel_size - 1) // 2, bias=False)
         self.gate = make_gate(gate)
 
-    def attend(self, x: torch.Tensor) -> torch.Tensor:
-        """Weight every channel of `x`.
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """A weight per channel of `x`.
 
         Args:
             x (torch.Tensor): Input of shape (B, C, H, W).
 
         Returns:
-            (torch.Tensor): `x` times a (B, C, 1, 1) weight vector.
+            (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        y = x.mean((2, 3), keepdim=True)  # (B, C, 1, 1)
-        y = self.conv(y.squeeze(-1).transpose(-1, -2)).transpose(-1, -2).unsqueeze(-1)  # via (B, 1, C)
-        return x * self.gate(y)
+        y = F.adaptive_avg_pool2d(x, 1).squeeze(3).squeeze(2).unsqueeze(1)  # (B, 1, C): one pooling op, no transpose
+        return self.gate(self.conv(y).squeeze(1)[..., None, None])  # (B, C, 1, 1); the gate feeds the products
 
     def _settings(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "gate": self.gate_name}

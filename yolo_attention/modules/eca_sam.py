@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .base import AttentionModule, check_spatial_kernel_size
+from .base import AttentionModule, check_spatial_kernel_size, gated_sequence
 from .eca import ECA, check_eca_kernel_size
 from .registry import register_module
 from .sam import SAM
@@ -73,6 +73,10 @@ class ECASAM(AttentionModule):
             (torch.Tensor): Output of the same shape and dtype.
         """
         return self.sam(self.eca(x))
+
+    def gated(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """`x + g * (attend(x) - x)`, the gate folded into SAM's weight map (`gated_sequence`)."""
+        return gated_sequence(x, g, self.eca, self.sam)
 
     def _settings(self) -> dict[str, Any]:
         return {"eca_kernel_size": self.eca.kernel_size, "sam_kernel_size": self.sam.kernel_size}

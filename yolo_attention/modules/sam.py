@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .base import AttentionModule, check_spatial_kernel_size
+from .base import WeightingAttention, check_spatial_kernel_size
 from .gates import make_gate
 from .registry import register_module
 
@@ -20,7 +20,7 @@ __all__ = ["SAM"]
 
 
 @register_module
-class SAM(AttentionModule):
+class SAM(WeightingAttention):
     """Spatial attention: `x * gate(conv([mean_c(x); max_c(x)]))`, the spatial half of CBAM.
 
     Attributes:
@@ -51,17 +51,17 @@ class SAM(AttentionModule):
         self.conv = nn.Conv2d(2, 1, self.kernel_size, padding=self.kernel_size // 2, bias=False)
         self.gate = make_gate(gate)
 
-    def attend(self, x: torch.Tensor) -> torch.Tensor:
-        """Weight every spatial position of `x`.
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """A weight per spatial position of `x`.
 
         Args:
             x (torch.Tensor): Input of shape (B, C, H, W).
 
         Returns:
-            (torch.Tensor): `x` times a (B, 1, H, W) weight map.
+            (torch.Tensor): (B, 1, H, W) weights; `attend(x)` is `x` times them.
         """
         pooled = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], dim=1)
-        return x * self.gate(self.conv(pooled))
+        return self.gate(self.conv(pooled))
 
     def _settings(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "gate": self.gate_name}

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .base import AttentionModule, check_reduction
+from .base import WeightingAttention, check_reduction
 from .gates import make_gate
 from .registry import register_module
 
@@ -20,7 +21,7 @@ __all__ = ["SE"]
 
 
 @register_module
-class SE(AttentionModule):
+class SE(WeightingAttention):
     """Squeeze-and-excitation: `x * gate(fc2(relu(fc1(mean_hw(x)))))`.
 
     Attributes:
@@ -56,16 +57,16 @@ class SE(AttentionModule):
         self.fc2 = nn.Conv2d(hidden, self.c1, 1, bias=True)
         self.gate = make_gate(gate)
 
-    def attend(self, x: torch.Tensor) -> torch.Tensor:
-        """Weight every channel of `x`.
+    def weights(self, x: torch.Tensor) -> torch.Tensor:
+        """A weight per channel of `x`.
 
         Args:
             x (torch.Tensor): Input of shape (B, C, H, W).
 
         Returns:
-            (torch.Tensor): `x` times a (B, C, 1, 1) weight vector.
+            (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        return x * self.gate(self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True)))))
+        return self.gate(self.fc2(self.act(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
 
     def _settings(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "gate": self.gate_name}

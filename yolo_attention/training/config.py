@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "CLI_ALIASES",
     "RUN_KEYS",
+    "default_schedule",
     "load_config",
     "apply_overrides",
     "train_args",
@@ -37,7 +38,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "pretrain_epochs": 10,  # without weights: epochs of the baseline phase trained first (0: none)
     },
     "data": {"config_path": "pcb-mini.yaml"},
-    "training_strategy": {"schedule": "two-stage"},  # plus {<phase name>: {<key>: value}} overrides
+    # None: the model's default (`default_schedule`): four-phase-face for face models, else two-stage; plus
+    # {<phase name>: {<key>: value}} overrides
+    "training_strategy": {"schedule": None},
     "environment": {
         "imgsz": 640,
         "batch_size": 16,
@@ -128,12 +131,24 @@ def _merge_free(base: dict, update) -> Any:
     return out
 
 
+def default_schedule(model) -> str:
+    """Return the schedule a model trains with when none is named.
+
+    ``four-phase-face`` for the face models (the FeatherFace recipe, issue 15), ``two-stage`` for everything else.
+
+    Examples:
+        >>> default_schedule("yolov8n-face-ecasam-lite.yaml"), default_schedule("yolov8n-cbam.yaml")
+        ('four-phase-face', 'two-stage')
+    """
+    return "four-phase-face" if "-face" in Path(str(model or "")).stem else "two-stage"
+
+
 def load_config(path: str | Path | None = None) -> dict:
     """Return the defaults merged with a configuration file (if given); unknown keys fail with a suggestion.
 
     Examples:
-        >>> load_config()["training_strategy"]["schedule"]
-        'two-stage'
+        >>> load_config()["training_strategy"]["schedule"] is None  # the model's default, see default_schedule
+        True
     """
     config = copy.deepcopy(DEFAULT_CONFIG)
     if path is None:

@@ -2,14 +2,16 @@
 
 All rows are measured the same way (Ultralytics' validator on the data's val split at the run's image size), so the
 table printed at the end compares like with like; "pretrained" and "after transfer" must be equal when new attention
-layers start as an identity.
+layers start as an identity. The rows are kept in the experiment's state (`Experiment.evaluation`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["evaluate", "results_table", "same_classes"]
+from yolo_attention.training.experiment import Experiment, log
+
+__all__ = ["evaluate", "evaluate_and_record", "results_table", "row_before", "same_classes"]
 
 
 def evaluate(model, config: dict, save_dir: Path) -> dict[str, float]:
@@ -37,6 +39,41 @@ def evaluate(model, config: dict, save_dir: Path) -> dict[str, float]:
         **extra,
     )
     return {"mAP50": round(float(metrics.box.map50), 6), "mAP50-95": round(float(metrics.box.map), 6)}
+
+
+def evaluate_and_record(exp: Experiment, label: str, model, epochs: int | None = None) -> dict[str, float]:
+    """Validate a model on the held-out split and record its row in the experiment (replacing one of the same label).
+
+    Args:
+        exp (Experiment): The experiment; its configuration says what to validate on, its state keeps the row.
+        label (str): The row's model label (``pretrained``, ``after transfer``, ``after <phase>``).
+        model: The `YOLO` to validate, or the path of its weights.
+        epochs (int, optional): Epochs the phase behind the row ran.
+
+    Returns:
+        (dict[str, float]): Its mAP50 and mAP50-95.
+    """
+    from ultralytics import YOLO
+
+    model = YOLO(str(model)) if isinstance(model, (str, Path)) else model
+    metrics = evaluate(model, exp.config, exp.root / "eval" / label.replace(" ", "_"))
+    exp.record_evaluation({"model": label, "epochs": epochs, **metrics})
+    log(f"held-out mAP50 {metrics['mAP50']:.4f}, mAP50-95 {metrics['mAP50-95']:.4f}: {label}")
+    return metrics
+
+
+def row_before(rows: list[dict], label: str) -> dict | None:
+    """The evaluation row of the model a phase started from: the last one recorded before its own row.
+
+    Examples:
+        >>> rows = [{"model": "pretrained"}, {"model": "after transfer"}, {"model": "after warmup"}]
+        >>> row_before(rows, "after warmup")["model"]
+        'after transfer'
+    """
+    labels = [r["model"] for r in rows]
+    index = labels.index(label)
+    previous = [r for r in rows[:index] if r["model"] != "pretrained"] or rows[:index]
+    return previous[-1] if previous else None
 
 
 def same_classes(model, data: str) -> bool:

@@ -23,9 +23,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["Experiment", "copy_atomic", "read_results", "write_atomic"]
+__all__ = ["Experiment", "copy_atomic", "log", "read_results", "write_atomic"]
 
 SUBDIRS = ("logs", "checkpoints", "results", "configs", "models", "tensorboard")
+
+
+def log(message: str, warning: bool = False) -> None:
+    """Log a plugin message through Ultralytics' logger (a running experiment copies it into logs/train.log)."""
+    from ultralytics.utils import LOGGER
+
+    (LOGGER.warning if warning else LOGGER.info)(f"yolo-attention: {message}")
 
 
 def read_results(csv_path: Path) -> list[dict[str, float]]:
@@ -56,7 +63,8 @@ class Experiment:
 
     Attributes:
         root (Path): The experiment folder.
-        state (dict): ``{"name", "created", "phases": [{"name", "status", ...}], ...}``, saved to experiment.json.
+        state (dict): ``{"name", "created", "elapsed_s", "phases": [{"name", "status", ...}], "plan", "config",
+            "stage", "evaluation": [rows], "final_model"}``, saved to experiment.json.
     """
 
     def __init__(self, root: Path, state: dict):
@@ -134,6 +142,30 @@ class Experiment:
         """The phase's Ultralytics run folder."""
         return self.root / name
 
+    def phase_checkpoint(self, name: str) -> Path:
+        """The weights a finished phase hands on (checkpoints/<phase>_complete.pt, wherever the folder is now)."""
+        return self.path(self.phase_state(name)["checkpoint"])
+
+    def epochs_before(self, name: str) -> int:
+        """Epochs planned for the phases before phase `name` (where it starts on a run-wide epoch axis)."""
+        names = [entry["name"] for entry in self.state["phases"]]
+        return sum(int(entry.get("epochs") or 0) for entry in self.state["phases"][: names.index(name)])
+
+    @property
+    def config(self) -> dict:
+        """The resolved configuration the run carries out (saved in the state when the plan is)."""
+        return self.state["config"]
+
+    @property
+    def evaluation(self) -> list[dict]:
+        """The held-out evaluation rows so far, in the order measured: ``{"model", "epochs", "mAP50", "mAP50-95"}``."""
+        return self.state.get("evaluation", [])
+
+    def record_evaluation(self, row: dict) -> None:
+        """Add a held-out evaluation row, replacing the one with the same ``model`` label, and save the state."""
+        self.state["evaluation"] = [*(r for r in self.evaluation if r["model"] != row["model"]), row]
+        self.save()
+
     @contextmanager
     def logging_to_file(self):
         """Copy everything Ultralytics and the plugin log into logs/train.log (appending on resume)."""
@@ -176,7 +208,7 @@ class Experiment:
             phases.append(summary)
         data = {"experiment_info": {**info, "total_training_time_s": round(self.elapsed_s(), 1)}}
         data["phases"] = phases
-        data["evaluation"] = self.state.get("evaluation", [])
+        data["evaluation"] = self.evaluation
         data["final_model"] = self.state.get("final_model")
         path = self.root / "results" / "training_summary.json"
         write_atomic(path, json.dumps(data, indent=2, default=str))

@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["FORMATS", "Runner", "format_of", "load_runtime"]
 
-FORMATS = ("onnx", "openvino", "torchscript", "engine")
+FORMATS = ("onnx", "openvino", "torchscript", "engine", "qnn")
 """Export formats run in their own runtime."""
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -26,8 +26,12 @@ def format_of(artifact: str | Path) -> str:
     Examples:
         >>> format_of("runs/best_openvino_model"), format_of("best.onnx"), format_of("best.torchscript")
         ('openvino', 'onnx', 'torchscript')
+        >>> format_of("best_int8_qnn.onnx")
+        'qnn'
     """
     path = Path(artifact)
+    if path.name.endswith("_qnn.onnx"):
+        return "qnn"
     if path.suffix == ".onnx":
         return "onnx"
     if path.suffix == ".torchscript":
@@ -52,7 +56,8 @@ def load_runtime(
     """Load an exported model in its own runtime; return a function from a (B, 3, H, W) float32 array to its output.
 
     ONNX runs in onnxruntime, OpenVINO in its CPU plugin, TorchScript through ``torch.jit.load``, TensorRT engines
-    through Ultralytics' `AutoBackend` on CUDA; see the module of each runtime for its settings.
+    through Ultralytics' `AutoBackend` on CUDA, QNN (Snapdragon) QDQ models in onnxruntime's QNN EP on its HTP
+    backend with CPU fallback disabled; see the module of each runtime for its settings.
 
     Args:
         artifact (str | Path): The exported file or folder.
@@ -86,6 +91,10 @@ def load_runtime(
         from yolo_attention.export.runtimes.torchscript import load_torchscript
 
         return load_torchscript(path, precision, device, threads)
+    if fmt == "qnn":
+        from yolo_attention.export.runtimes.qnn import load_qnn
+
+        return load_qnn(path, threads)
     from yolo_attention.export.runtimes.tensorrt import load_engine
 
     return load_engine(path, device)
