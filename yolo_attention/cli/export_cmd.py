@@ -66,7 +66,8 @@ def export(overrides):
 
     \b
     model=best.pt                     checkpoint (or model YAML) to export; required
-    format=onnx,openvino,torchscript  any of onnx, openvino, torchscript, engine (TensorRT: NVIDIA GPU only)
+    format=onnx,openvino,torchscript  any of onnx, openvino, torchscript, engine (TensorRT: NVIDIA GPU only),
+                                      qnn (Snapdragon: QDQ INT8 ONNX for onnxruntime's QNN EP; needs data=)
     imgsz=640 dynamic=False batch=1   export size; dynamic batch/size (verified on two shapes)
     half=False int8=False             FP16 where offered; INT8 for openvino (NNCF, attention gates kept in
                                       float) and engine; INT8 needs data=
@@ -84,13 +85,14 @@ def export(overrides):
     max(|value|, 1)), FP16/INT8 beyond map_tol mAP50 points with data= (0.5 and 1.0 by default).
     """
     from yolo_attention.export.exporter import export_and_verify
+    from yolo_attention.export.runtimes.qnn import QNNUnavailableError
     from yolo_attention.export.tensorrt import TensorRTUnavailableError
 
     args = parse_overrides(overrides, EXPORT_KEYS, aliases=DEPRECATED_KEYS["export"])
     model = _model_arg(args)
     try:
         reports = export_and_verify(model, **args)
-    except TensorRTUnavailableError as e:  # a RuntimeError, yet the user's to fix: one line with what to do
+    except (TensorRTUnavailableError, QNNUnavailableError) as e:  # the user's to fix: one line with what to do
         raise one_line(e) from e
     click.echo("\nverification against PyTorch (raw head outputs on real images):")
     for report in reports:

@@ -1,4 +1,4 @@
-"""Export that is proven right: ONNX, OpenVINO (FP32/FP16/INT8), TorchScript, TensorRT, each checked against PyTorch.
+"""Export that is proven right: ONNX, OpenVINO, TorchScript, TensorRT, Snapdragon (QNN), each checked against PyTorch.
 
     >>> import yolo_attention
     >>> from yolo_attention.export import export_and_verify
@@ -10,7 +10,8 @@
 module per runtime); `parity` compares a run with PyTorch on real images (`images`) and `report` holds the verdict:
 FP32 by a tensor tolerance, FP16/INT8 by their detections matched with PyTorch's (`detections`) and, with a dataset,
 by their mAP (`validation`). `int8` quantises OpenVINO models with NNCF keeping attention gates in floating point;
-`tensorrt` holds the engine path; `metadata` records the attention modules in the export; `benchmark` measures
+`tensorrt` holds the engine path; `qnn` quantises ONNX to a QDQ INT8 model that onnxruntime's QNN EP runs whole on
+a Snapdragon HTP; `metadata` records the attention modules in the export; `benchmark` measures
 latency (and `memory` the peak memory) against the matching attention-free baseline that `baseline` builds.
 """
 
@@ -29,8 +30,10 @@ from yolo_attention.export.images import image_files, load_images
 from yolo_attention.export.int8 import Int8Report, compare_gate_protection, gate_nodes, quantize_openvino
 from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
 from yolo_attention.export.parity import compare_outputs, verify_export
+from yolo_attention.export.qnn import QNNSupport, compare_qnn_cpu, qnn_support, quantize_qnn
 from yolo_attention.export.report import RTOL, ParityReport
 from yolo_attention.export.runtimes import FORMATS, load_runtime
+from yolo_attention.export.runtimes.qnn import QNNRefusedError, QNNUnavailableError, check_qnn
 from yolo_attention.export.tensorrt import TensorRTUnavailableError, check_tensorrt, export_engine, jetson_hint
 from yolo_attention.export.validation import validate_map
 
@@ -44,13 +47,18 @@ __all__ = [
     "DetectionMatch",
     "Int8Report",
     "ParityReport",
+    "QNNRefusedError",
+    "QNNSupport",
+    "QNNUnavailableError",
     "TensorRTUnavailableError",
     "add_attention_metadata",
     "attention_metadata",
     "build_baseline",
+    "check_qnn",
     "check_tensorrt",
     "compare_gate_protection",
     "compare_outputs",
+    "compare_qnn_cpu",
     "experiment_models_dir",
     "export_and_verify",
     "export_engine",
@@ -61,7 +69,9 @@ __all__ = [
     "load_images",
     "load_runtime",
     "parse_formats",
+    "qnn_support",
     "quantize_openvino",
+    "quantize_qnn",
     "remove_attention",
     "resolve_precision",
     "run_benchmark",

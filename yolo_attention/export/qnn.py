@@ -1,21 +1,27 @@
 """Snapdragon: a QDQ INT8 ONNX model whose every node onnxruntime's QNN execution provider runs on the HTP (NPU).
 
 Ultralytics' FP32 ONNX export is quantised with onnxruntime's QNN-specific configuration (`get_qnn_qdq_config`:
-uint8 activations and weights, per tensor, the quantisation parameters each QNN op requires), calibrated on real
-images of the dataset's train split. Three choices, each from a measurement on the QNN EP's HTP backend (onnxruntime-qnn
-2.7.0, QAIRT 2.51, the HTP simulator on x86-64; trained yolov8n-cbam/-eca/-coordatt at 320 px, DeepPCB):
+uint8 activations and weights, per tensor, min/max ranges, the quantisation parameters each QNN op requires),
+calibrated on real images of the dataset's train split. The QNN EP compiles it for the device's HTP when the session
+is created (``<stem>_int8_qdq.onnx``: a portable model, not a context binary for one chip). Each choice below comes
+from a run on the QNN EP's HTP backend (onnxruntime-qnn 2.7.0, QAIRT 2.51; the HTP simulator of x86-64 Linux) with
+trained yolov8n, -cbam, -eca and -coordatt checkpoints at 320 px on DeepPCB:
 
-- The detection head's decoding runs on 16-bit activations, its convolutions and the whole body on 8-bit. The head's
-  output concatenates box coordinates (0..imgsz px) and class scores (0..1) in one tensor: on one 8-bit grid the
-  scores get 2-4 levels and every detection is lost (0 of 58 PyTorch boxes found).
+- 8-bit activations in the body, not Ultralytics' own ``format=qnn`` recipe (16-bit activations, compiled context
+  binary). That export stops on CBAM at opset 18 (onnxruntime's symbolic shape inference cannot follow a ReduceMax
+  whose axes are an input) and, exported at opset 17, loses 70 of 129 PyTorch boxes of yolov8n-cbam on the HTP; 8-bit
+  activations keep all of them (and every box of the other variants within the INT8 criterion's 10 %).
+- The detection head's decoding runs on 16-bit activations, its convolutions on 8-bit. The head's output concatenates
+  box coordinates (0..imgsz px) and class scores (0..1): on one 8-bit grid the scores get 2-4 levels and every
+  detection is lost (0 of 58 PyTorch boxes found).
 - Division by a constant is rewritten as multiplication by its reciprocal (`reciprocal_divisions`; the head's
-  ``(x1y1 + x2y2) / 2``). With 16-bit activations the HTP cannot build a Div by a constant (graph finalisation fails
-  with QNN_COMMON_ERROR_MEM_ALLOC); the Mul it builds. ``x / 2`` and ``x * 0.5`` are the same float.
-- Activation ranges by percentile (99.999 %) of histograms, not min/max: a few outliers otherwise widen the 8-bit
-  steps (max score difference to PyTorch 0.115-0.125 with min/max, 0.08 with percentiles, 256 images).
+  ``(x1y1 + x2y2) / 2``): with 16-bit activations the HTP cannot build a Div by a constant (graph finalisation fails
+  with QNN_COMMON_ERROR_MEM_ALLOC), the Mul it builds. ``x / 2`` and ``x * 0.5`` are the same float.
+- Min/max calibration: percentile calibration failed on ECA and CoordAtt models (onnxruntime's histogram "Too many
+  bins for data range") and gained nothing measurable on the others.
 
-The attention gates stay 8-bit, unlike OpenVINO's INT8 (`int8`), where they are kept in float: every node must run on
-the HTP, and 16-bit gates measured worse there (max score difference 0.29 against 0.13 with 8-bit gates).
+The attention gates stay 8-bit, unlike OpenVINO's INT8 (`int8`), which keeps them in float: every node must run on
+the HTP, and 16-bit gates measured worse there (largest score difference to PyTorch 0.29 against 0.13).
 """
 
 from __future__ import annotations
@@ -149,7 +155,7 @@ def quantize_qnn(
     Args:
         fp32_onnx (str | Path): The ``.onnx`` file Ultralytics exported, with a static (1, 3, H, W) input.
         data (str | Path): Dataset YAML to calibrate on.
-        out (str | Path, optional): The QDQ file; defaults to ``<stem>_int8_qnn.onnx`` next to `fp32_onnx`.
+        out (str | Path, optional): The QDQ file; defaults to ``<stem>_int8_qdq.onnx`` next to `fp32_onnx`.
         subset_size (int): Calibration images (at most), drawn with a fixed seed from `split`.
         split (str): Dataset split to calibrate on (the train split keeps the validation images unseen).
         seed (int): Seed of the draw.
@@ -169,7 +175,7 @@ def quantize_qnn(
     if not isinstance(subset_size, int) or isinstance(subset_size, bool) or subset_size < 1:
         raise ValueError(f"subset_size must be an int >= 1, got {subset_size!r}")
     src = Path(fp32_onnx)
-    target = Path(out) if out is not None else src.with_name(f"{src.stem}_int8_qnn.onnx")
+    target = Path(out) if out is not None else src.with_name(f"{src.stem}_int8_qdq.onnx")
     model = onnx.load(str(src))
     input_name, imgsz = _static_input(model)
     reciprocal_divisions(model)
@@ -177,12 +183,12 @@ def quantize_qnn(
     files = image_files(data, split)
     if len(files) > subset_size:
         files = sorted(random.Random(seed).sample(files, subset_size))
-    # Histogram calibration keeps every intermediate tensor of the images it is given: feed it a few at a time.
+    # Calibration keeps every intermediate tensor of the images it is given: feed it a few at a time.
     chunk = max(d for d in range(1, min(8, len(files)) + 1) if len(files) % d == 0)
     config = get_qnn_qdq_config(
         model,
         _Calibration(files, input_name, imgsz),
-        calibrate_method=CalibrationMethod.Percentile,
+        calibrate_method=CalibrationMethod.MinMax,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QUInt8,
         init_overrides=overrides,
@@ -194,7 +200,7 @@ def quantize_qnn(
     prop = qdq.metadata_props.add()
     prop.key = "quantization"
     prop.value = (
-        f"QDQ for the QNN EP (HTP): uint8 activations and weights per tensor, head decoding uint16, percentile "
+        f"QDQ for the QNN EP (HTP): uint8 activations and weights per tensor, head decoding uint16, min/max "
         f"calibration on {len(files)} images of the {split} split of {data}"
     )
     onnx.save(qdq, str(target))
@@ -209,7 +215,8 @@ class QNNSupport:
         nodes (int): ONNX nodes in the model.
         supported (int): Nodes the QNN EP takes.
         subgraphs (int): QNN graphs they form (1: the whole model runs as one graph on the backend).
-        refused (list[tuple[str, str, str]]): ``(op type, node name, reason)`` of every node it does not take.
+        refused (list[tuple[str, str, str]]): ``(op type, node name, reason)`` of every node it does not take (the
+            QuantizeLinear/DequantizeLinear pair around such a node, refused with it, left out).
         op_types (dict[str, int]): ONNX op types of the model, counted (QuantizeLinear/DequantizeLinear included).
     """
 
@@ -231,7 +238,8 @@ class QNNSupport:
             >>> QNNSupport(nodes=10, supported=10, subgraphs=1).text()
             'QNN EP takes 10/10 nodes in 1 graph'
         """
-        text = f"QNN EP takes {self.supported}/{self.nodes} nodes in {self.subgraphs} graph{'s' * (self.subgraphs != 1)}"
+        graphs = f"{self.subgraphs} graph{'s' * (self.subgraphs != 1)}"
+        text = f"QNN EP takes {self.supported}/{self.nodes} nodes in {graphs}"
         if self.refused:
             text += "; refused: " + ", ".join(sorted({op for op, _, _ in self.refused}))
         return text
@@ -258,8 +266,13 @@ def qnn_support(artifact: str | Path, backend: str = "htp") -> QNNSupport:
     if trace is None:  # nothing was composed for QNN: it took no node
         return QNNSupport(sum(op_types.values()), 0, 0, op_types=op_types)
     summary = trace["summary"]
-    refused = [(n.get("op_type", ""), n.get("node_name", ""), n.get("reason", "")) for n in trace["unsupported_nodes"]]
-    return QNNSupport(summary["total_onnx_nodes"], summary["supported_nodes"], summary["qnn_subgraphs"], refused, op_types)
+    refused = [
+        (n.get("op_type", ""), n.get("node_name", ""), n.get("reason", ""))
+        for n in trace["unsupported_nodes"]
+        if n.get("node_name") or n.get("op_type") not in ("QuantizeLinear", "DequantizeLinear")
+    ]  # the unnamed Q/DQ pair around a refused node is refused with it
+    nodes, supported, subgraphs = summary["total_onnx_nodes"], summary["supported_nodes"], summary["qnn_subgraphs"]
+    return QNNSupport(nodes, supported, subgraphs, refused, op_types)
 
 
 def compare_qnn_cpu(artifact: str | Path, images, nc: int, criterion=None) -> dict:

@@ -26,11 +26,11 @@ def format_of(artifact: str | Path) -> str:
     Examples:
         >>> format_of("runs/best_openvino_model"), format_of("best.onnx"), format_of("best.torchscript")
         ('openvino', 'onnx', 'torchscript')
-        >>> format_of("best_int8_qnn.onnx")
+        >>> format_of("best_int8_qdq.onnx")  # a QDQ model made for the QNN EP (Snapdragon)
         'qnn'
     """
     path = Path(artifact)
-    if path.name.endswith("_qnn.onnx"):
+    if path.name.endswith("_qdq.onnx"):
         return "qnn"
     if path.suffix == ".onnx":
         return "onnx"
