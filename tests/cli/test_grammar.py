@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from yolo_attention.cli import compare_cmd, convert_cmd, export_cmd, predict_cmd, val_cmd
 from yolo_attention.cli.main import cli
-from yolo_attention.cli.overrides import DEPRECATED_KEYS, check_type, parse_overrides
+from yolo_attention.cli.overrides import DEPRECATED_KEYS, check_type, parse_overrides, ultralytics_keys
 from yolo_attention.cli.train_cmd import train_keys
 
 # command path -> (module and name of the Python function it calls, its keys, keys that are not Python parameters)
@@ -259,6 +259,9 @@ def test_parse_overrides_keeps_typed_text_for_names():
 def test_readme_examples_use_current_keys(repo):
     keys = {name: set(family[2]) for name, family in FAMILIES.items() if family[2] is not None}
     keys["train"] = train_keys()
+    keys["val"] = keys["val"] | set(val_cmd.WIDERFACE_KEYS)  # protocol=widerface's own keys
+    keys["compare"] = set(compare_cmd.COMPARE_KEYS) | ultralytics_keys()
+    keys["widerface-eval"] = {"pred", "gt"}
     examples = [line.split("#")[0].split() for line in (repo / "README.md").read_text().splitlines()]
     examples = [words[1:] for words in examples if words[:1] == ["yolo-attn"]]
     checked = 0
