@@ -6,12 +6,12 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from yolo_attention.common.files import write_atomic
 from yolo_attention.compare.stats import (
     f_score,
     mean_std,
@@ -26,15 +26,6 @@ __all__ = ["BOOTSTRAP_RESAMPLES", "METRICS", "comparison_markdown", "summarize",
 METRICS = ("mAP50", "mAP50-95", "F")
 BOOTSTRAP_RESAMPLES = 2000
 INFO_KEYS = ("params", "gflops", "latency_ms", "latency_ratio")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` through a temporary file and `os.replace`: a reader sees the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _plain(value):

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from yolo_attention.common.files import write_atomic
+
 __all__ = ["Experiment", "copy_atomic", "log", "read_results", "write_atomic"]
 
 SUBDIRS = ("logs", "checkpoints", "results", "configs", "models", "tensorboard")
@@ -42,13 +44,6 @@ def read_results(csv_path: Path) -> list[dict[str, float]]:
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     return [{k.strip(): float(v) for k, v in row.items() if k and v not in (None, "")} for row in rows]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and `os.replace`: a kill leaves the old file or the new one."""
-    tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def copy_atomic(src: Path, dst: Path) -> None:
