@@ -64,7 +64,10 @@ def predict(overrides):
     args = {**PREDICT_DEFAULTS, **given}
     require(args, "model", "source")
     args["out"] = out = Path(args["out"]).resolve()
-    if _is_pose(args["model"]):  # face models: whole images, boxes and their five points
+    loaded = _load(args["model"])  # loaded once, for both paths
+    if loaded is not None:
+        args["model"] = loaded
+    if loaded is not None and loaded.task == "pose":  # face models: whole images, boxes and their five points
         from yolo_attention.inference.keypoints import predict_keypoints
 
         sliced = sorted(set(given) - set(POSE_KEYS))
@@ -78,13 +81,13 @@ def predict(overrides):
     click.echo(f"{len(defects)} defects on {len(boards)} board(s) with defects; results in {out}")
 
 
-def _is_pose(model: str) -> bool:
-    """Whether `model` is a pose (keypoint) model; a file that cannot be read is left to the sliced path's errors."""
+def _load(model: str):
+    """The `YOLO` model, or None when the file cannot be read (the sliced path then reports it in one line)."""
     from ultralytics import YOLO
 
     import yolo_attention  # noqa: F401
 
     try:
-        return YOLO(str(model)).task == "pose"
+        return YOLO(str(model))
     except Exception:
-        return False
+        return None
