@@ -27,7 +27,7 @@ import yolo_attention  # noqa: F401  registers the modules before checkpoints lo
 from yolo_attention.export import compare_gate_protection, run_benchmark, validate_map
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_transfer import holdout_dataset  # noqa: E402
+from deeppcb_holdout import build_holdout  # noqa: E402  the one held-out split
 
 TARGETS = {"eca": 1.01, "coordatt": 1.02, "cbam": 1.03, "ecasam": 1.03}
 DEFAULT_TARGET = 1.05
@@ -66,7 +66,7 @@ def latency(args, data: Path | None) -> list[tuple]:
 def dataset(args) -> Path:
     """The dataset YAML of --data (a DeepPCB release folder is split into the project's held-out dataset first)."""
     data = Path(args.data)
-    return holdout_dataset(data, args.out / "deeppcb") if data.is_dir() else data
+    return build_holdout(data, args.out / "deeppcb") if data.is_dir() else data
 
 
 def int8(args, data: Path) -> None:

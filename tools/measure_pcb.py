@@ -21,7 +21,7 @@ import yolo_attention
 from yolo_attention.eval import evaluate_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure_transfer import holdout_dataset  # noqa: E402
+from deeppcb_holdout import build_holdout  # noqa: E402  the one held-out split
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--finetune", type=int, default=3)
     args = parser.parse_args()
     out = args.out.resolve()
-    data = str(holdout_dataset(args.src, out / "deeppcb", 0.2, 0))
+    data = str(build_holdout(args.src, out / "deeppcb"))
     common = {
         "data": data,
         "imgsz": args.imgsz,

@@ -1,8 +1,8 @@
 """Measure layer-aligned transfer: tensors moved by key matching vs the plugin, and val mAP before training.
 
-Converts the DeepPCB trainval split, holds out a fixed-seed part for validation, trains a yolov8n baseline for a few
-epochs as the "pretrained" model, then validates on the held-out part: the baseline, the identity-safe transfer into
-yolov8n-cbam and the paper-init transfer, all before any further training. Prints a table.
+Converts the DeepPCB trainval split into the project's held-out split (tools/deeppcb_holdout.py), trains a yolov8n
+baseline for a few epochs as the "pretrained" model, then validates on the held-out part: the baseline, the
+identity-safe transfer into yolov8n-cbam and the paper-init transfer, all before any further training. Prints a table.
 
     python tools/measure_transfer.py --src ../shared/datasets/deeppcb-trainval --epochs 5 --imgsz 320
 """
@@ -10,7 +10,7 @@ yolov8n-cbam and the paper-init transfer, all before any further training. Print
 from __future__ import annotations
 
 import argparse
-import random
+import sys
 from pathlib import Path
 
 import torch
@@ -18,27 +18,11 @@ import yaml
 from ultralytics import YOLO
 
 import yolo_attention
-from yolo_attention.data import DEEPPCB_CLASSES, convert_deeppcb
+from yolo_attention.data import DEEPPCB_CLASSES
 from yolo_attention.integration.ultralytics_hooks import original_load
 
-
-def holdout_dataset(src: Path, out: Path, val_fraction: float = 0.2, seed: int = 0) -> Path:
-    """Convert DeepPCB and write a data YAML whose val split is a fixed-seed held-out part of trainval."""
-    if not (out / "data.yaml").exists():
-        convert_deeppcb(src, out)
-    images = sorted((out / "images" / "trainval").glob("*.jpg"))
-    random.Random(seed).shuffle(images)
-    n_val = round(len(images) * val_fraction)
-    (out / "holdout_val.txt").write_text("\n".join(str(p) for p in sorted(images[:n_val])) + "\n")
-    (out / "holdout_train.txt").write_text("\n".join(str(p) for p in sorted(images[n_val:])) + "\n")
-    data = {
-        "path": str(out),
-        "train": "holdout_train.txt",
-        "val": "holdout_val.txt",
-        "names": dict(enumerate(DEEPPCB_CLASSES)),
-    }
-    (out / "holdout.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return out / "holdout.yaml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deeppcb_holdout import DEFAULT_SRC, build_holdout  # noqa: E402  the one held-out split
 
 
 def key_matching_count(baseline_pt: Path) -> tuple[int, int]:
@@ -58,18 +42,14 @@ def key_matching_count(baseline_pt: Path) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--src", type=Path, default=Path(__file__).resolve().parents[2] / "shared/datasets/deeppcb-trainval"
-    )
+    parser.add_argument("--src", type=Path, default=DEFAULT_SRC)
     parser.add_argument("--out", type=Path, default=Path("runs/measure_transfer"))
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--val-fraction", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     out = args.out.resolve()
-    data = holdout_dataset(args.src, out / "deeppcb", args.val_fraction, args.seed)
+    data = build_holdout(args.src, out / "deeppcb")
     common = {"data": str(data), "imgsz": args.imgsz, "batch": args.batch, "workers": 2, "plots": False}
 
     baseline_pt = out / "baseline" / "weights" / "best.pt"
@@ -96,7 +76,7 @@ def main() -> None:
         metrics[f"cbam, {init} init"] = model.val(**common, project=str(out), name=f"val_{init}", exist_ok=True)
 
     print(
-        f"\nDeepPCB trainval, {args.val_fraction:.0%} held out (seed {args.seed}); baseline yolov8n trained "
+        "\nDeepPCB trainval, the project's held-out split (tools/deeppcb_holdout.py); baseline yolov8n trained "
         f"{args.epochs} epochs at imgsz {args.imgsz}; validation at imgsz {args.imgsz}, before any further training"
     )
     for name, value in rows:

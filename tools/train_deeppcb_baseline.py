@@ -42,15 +42,30 @@ def main() -> None:
     t0 = time.time()
     if not args.card_only:
         YOLO("yolov8n.yaml").train(
-            data=str(out / "baseline.yaml"), epochs=args.epochs, time=args.hours, imgsz=args.imgsz,
-            batch=args.batch, workers=2, seed=0, plots=False, project=str(out), name="baseline_run",
-            exist_ok=True, device="cpu",
+            data=str(out / "baseline.yaml"),
+            epochs=args.epochs,
+            time=args.hours,
+            imgsz=args.imgsz,
+            batch=args.batch,
+            workers=2,
+            seed=0,
+            plots=False,
+            project=str(out),
+            name="baseline_run",
+            exist_ok=True,
+            device="cpu",
         )
         (run / "train_time_s.txt").write_text(f"{time.time() - t0:.0f}\n")
     last = run / "weights" / "last.pt"
     metrics = YOLO(str(last)).val(
-        data=str(out / "holdout.yaml"), imgsz=args.imgsz, batch=args.batch, plots=False, device="cpu",
-        project=str(out), name="baseline_val", exist_ok=True,
+        data=str(out / "holdout.yaml"),
+        imgsz=args.imgsz,
+        batch=args.batch,
+        plots=False,
+        device="cpu",
+        project=str(out),
+        name="baseline_val",
+        exist_ok=True,
     )
     names = metrics.names
     per_class = {

@@ -155,6 +155,12 @@ class TestExplain:
             torch.testing.assert_close(record.weights, spatial.weights(seen[0]), rtol=0, atol=0)
         assert record.weights.shape == (1, 1, 8, 8)  # P3/8 of a 64 input
 
+    def test_default_size_is_the_checkpoints_training_size(self, trained_cbam, tmp_path):
+        # as Ultralytics' predict: a checkpoint trained at 64 is explained at 64 (P3 8x8), not at 640 (80x80)
+        (result,) = explain(str(trained_cbam), IMAGE, out=tmp_path, layers=None, device="cpu")
+        record = next(r for r in result.layers[0].records if r.kind == "spatial")
+        assert record.weights.shape == (1, 1, 8, 8)
+
     def test_switched_off_layer_is_uniform(self, tmp_path):
         model = cbam_yolo()
         index = yolo_attention.attention_layer_indices(model)[1]

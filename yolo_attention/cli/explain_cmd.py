@@ -30,7 +30,7 @@ EXPLAIN_DEFAULTS = {"out": "runs/explain"}
 
 @key_value_command()
 def explain(overrides):
-    """Show what attention looks at: model= source= [imgsz=640 out=runs/explain layers= query=0.5,0.5 cam_layers=].
+    """Show what attention looks at: model= source= [imgsz= out=runs/explain layers= query=0.5,0.5 cam_layers=].
 
     \b
     Writes out/<image name>/ per image:
@@ -42,6 +42,7 @@ def explain(overrides):
       detections.png         the detections (conf=0.25)
 
     \b
+    imgsz=640                    inference size (default: the size the checkpoint was trained at)
     layers=8,12                  only these attention layers (default: all)
     query=0.5,0.5                GLSA's query position, as fractions of the image's width and height
     cam_layers=-2                Eigen-CAM of these layers instead (negative: from the end)

@@ -111,7 +111,7 @@ def _folders(files: list[Path], out: Path) -> list[Path]:
 def explain(
     model,
     source: str | Path,
-    imgsz: int = 640,
+    imgsz: int | None = None,
     out: str | Path = "runs/explain",
     layers: int | str | Sequence[int] | None = None,
     query: str | Sequence[float] = (0.5, 0.5),
@@ -127,7 +127,8 @@ def explain(
     Args:
         model (str | Path | ultralytics.YOLO): Weights (`best.pt`), a model YAML, or a loaded `YOLO`, with attention.
         source (str | Path): An image, a folder of images (searched recursively), a `.txt` list or a glob.
-        imgsz (int): Square inference size (rounded up to the model's stride).
+        imgsz (int, optional): Square inference size (rounded up to the model's stride); None: the size the
+            checkpoint was trained at, as Ultralytics' predict does (640 for a YAML).
         out (str | Path): Output folder; each image gets `out/<image name>/`.
         layers (int | str | Sequence[int] | None): Attention layer indices to show (`8`, `"8,12"`); None for all.
         query (str | Sequence[float]): (x, y) position, as fractions of the image's width and height, whose global
@@ -157,7 +158,7 @@ def explain(
 
     import yolo_attention  # noqa: F401  attention modules and bundled YAMLs resolve before the model loads
 
-    if isinstance(imgsz, bool) or not isinstance(imgsz, numbers.Integral) or imgsz < 32:
+    if imgsz is not None and (isinstance(imgsz, bool) or not isinstance(imgsz, numbers.Integral) or imgsz < 32):
         raise ValueError(f"imgsz must be an int >= 32 (one square size, e.g. 640), got {imgsz!r}")
     if isinstance(conf, bool) or not isinstance(conf, numbers.Real) or not 0 <= conf <= 1:
         raise ValueError(f"conf must be a confidence in [0, 1], e.g. 0.25, got {conf!r}")
@@ -166,6 +167,9 @@ def explain(
     if not files:
         raise FileNotFoundError(f"no images found at source '{source}' (an image, a folder, a .txt list or a glob)")
     yolo = model if isinstance(model, YOLO) else YOLO(str(model))
+    if imgsz is None:  # Ultralytics keeps a checkpoint's training imgsz in its overrides and predicts at it
+        trained = yolo.overrides.get("imgsz")
+        imgsz = trained if isinstance(trained, numbers.Integral) and not isinstance(trained, bool) else 640
     net = task_model(yolo)
     indices = select_layers(net, layers)
     cam_indices = select_cam_layers(net, cam_layers)

@@ -182,7 +182,7 @@ def render_layer(
     title = f"layer {layer.index} {layer.module}"
     gates = ", ".join(f"{p or layer.module} a={a:.3f}" for p, a in layer.residual_gates.items())
     if gates:
-        title += f" - residual gate {gates} (applied as a*w + 1 - a)"
+        title += f" - residual gate {gates} (the layer outputs x + a*(attention(x) - x))"
     if layer.notes:
         title += "\n" + "; ".join(layer.notes)
     fig.suptitle(title, fontsize=10)
