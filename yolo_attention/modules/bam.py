@@ -20,7 +20,6 @@ from torch import nn
 
 from .base import WeightingAttention, check_int, check_reduction
 from .gates import make_gate
-from .pooling import global_avg
 from .registry import register_module
 
 __all__ = ["BAM"]
@@ -110,7 +109,7 @@ class BAM(WeightingAttention):
         Returns:
             (torch.Tensor): (B, C, 1, 1) logits.
         """
-        return _batch_norm(self.bn_c, self.fc2(self.act(self.fc1(global_avg(x)))))
+        return _batch_norm(self.bn_c, self.fc2(self.act(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
 
     def spatial_logits(self, x: torch.Tensor) -> torch.Tensor:
         """The spatial branch `M_s(x)` before the gate.

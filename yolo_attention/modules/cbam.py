@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .base import AttentionModule, WeightingAttention, check_reduction, check_spatial_kernel_size, gated_sequence
 from .gates import make_gate
-from .pooling import global_avg, global_max
 from .registry import register_module
 from .sam import SAM
 
@@ -74,7 +74,7 @@ class ChannelAttention(WeightingAttention):
         Returns:
             (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        logits = self._mlp(global_avg(x)) + self._mlp(global_max(x))
+        logits = self._mlp(F.adaptive_avg_pool2d(x, 1)) + self._mlp(F.adaptive_max_pool2d(x, 1))
         return self.gate(logits)
 
     def _settings(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import numbers
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .base import WeightingAttention, check_kernel_size
@@ -126,7 +127,7 @@ class ECA(WeightingAttention):
         Returns:
             (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        y = x.mean((2, 3)).unsqueeze(1)  # (B, 1, C): one ReduceMean (see pooling.py), no transpose
+        y = F.adaptive_avg_pool2d(x, 1).squeeze(3).squeeze(2).unsqueeze(1)  # (B, 1, C): one pooling op, no transpose
         return self.gate(self.conv(y).squeeze(1)[..., None, None])  # (B, C, 1, 1); the gate feeds the products
 
     def _settings(self) -> dict[str, Any]:

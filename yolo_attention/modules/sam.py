@@ -14,7 +14,6 @@ from torch import nn
 
 from .base import WeightingAttention, check_spatial_kernel_size
 from .gates import make_gate
-from .pooling import channel_max, channel_mean
 from .registry import register_module
 
 __all__ = ["SAM"]
@@ -61,7 +60,7 @@ class SAM(WeightingAttention):
         Returns:
             (torch.Tensor): (B, 1, H, W) weights; `attend(x)` is `x` times them.
         """
-        pooled = torch.cat([channel_mean(x), channel_max(x)], dim=1)
+        pooled = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], dim=1)
         return self.gate(self.conv(pooled))
 
     def _settings(self) -> dict[str, Any]:

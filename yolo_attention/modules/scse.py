@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .base import AttentionModule, check_reduction
 from .gates import make_gate
-from .pooling import global_avg
 from .registry import register_module
 from .suggest import did_you_mean
 
@@ -92,7 +92,7 @@ class scSE(AttentionModule):  # the paper's spelling, also the name a model YAML
         Returns:
             (torch.Tensor): (B, C, 1, 1) weights.
         """
-        return self.gate(self.fc2(self.act(self.fc1(global_avg(x)))))
+        return self.gate(self.fc2(self.act(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
 
     def spatial_weights(self, x: torch.Tensor) -> torch.Tensor:
         """The sSE weights.

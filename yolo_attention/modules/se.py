@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .base import WeightingAttention, check_reduction
 from .gates import make_gate
-from .pooling import global_avg
 from .registry import register_module
 
 __all__ = ["SE"]
@@ -66,7 +66,7 @@ class SE(WeightingAttention):
         Returns:
             (torch.Tensor): (B, C, 1, 1) weights; `attend(x)` is `x` times them.
         """
-        return self.gate(self.fc2(self.act(self.fc1(global_avg(x)))))
+        return self.gate(self.fc2(self.act(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
 
     def _settings(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "gate": self.gate_name}
