@@ -39,3 +39,15 @@ def saved_switches(checkpoint) -> dict[str, set[bool]]:
         if isinstance(m, AttentionModule):
             kinds.setdefault(type(m).__name__, set()).add(m.enabled)
     return kinds
+
+
+def saved_gates(checkpoint) -> dict[int, float]:
+    """{layer index: residual gate} of each attention layer that carries one in a saved checkpoint."""
+    from yolo_attention.modules import AttentionModule
+
+    model, _ = load_checkpoint(checkpoint)
+    return {
+        i: float(m.residual_gate)
+        for i, m in enumerate(model.model)
+        if isinstance(m, AttentionModule) and m.residual_gate is not None
+    }

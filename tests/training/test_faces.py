@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers.weights import saved_switches
+from tests.helpers.weights import saved_gates, saved_switches
 from yolo_attention.training import train
 from yolo_attention.training.experiment import read_results
 
@@ -28,6 +28,9 @@ def test_face_model_trains_four_phases_by_default_with_the_switches_in_the_weigh
     assert switches("phase1") == {"ECASAM": {False}, "ECA": {False}, "SAM": {False}}
     assert switches("phase2a") == {"ECASAM": {True}, "ECA": {True}, "SAM": {False}}
     assert switches("phase3") == {"ECASAM": {True}, "ECA": {True}, "SAM": {True}}
+    # attention trained from scratch is switched on in 2a as an identity: a zero gate, opened by training
+    assert not saved_gates(root / "checkpoints/phase1_complete.pt")
+    assert sorted(saved_gates(root / "checkpoints/phase2a_complete.pt")) == [5, 8, 12]
     args = (root / "phase1" / "args.yaml").read_text()
     assert "pose: 6.0" in args  # FeatherFace's landmark weight 0.5 mapped onto Ultralytics' pose gain 12.0
     assert all(read_results(root / n / "results.csv") for n in names)

@@ -17,6 +17,7 @@ from yolo_attention.training.experiment import Experiment, copy_atomic, log, rea
 from yolo_attention.training.freeze import freeze_indices
 from yolo_attention.training.plan import SCHEDULE_ONLY, Plan, PlannedPhase
 from yolo_attention.training.recovery import PhaseRecovery, checkpoint_epoch, recover_phase, trim_results
+from yolo_attention.training.switch_on import gate_layers_switched_on
 from yolo_attention.training.trainer import trainer_for
 
 __all__ = ["phase_args", "run_phase", "start_model"]
@@ -86,6 +87,10 @@ def _train(exp: Experiment, plan: Plan, index: int, recovery: PhaseRecovery, sta
         if save_dir.exists():  # a phase interrupted before its first readable checkpoint starts again, cleanly
             shutil.rmtree(save_dir)
         model = start if start is not None else start_model(exp, plan, index)
+        if not planned.is_baseline:
+            gated = gate_layers_switched_on(model.model, phase.attention or {})
+            if gated:
+                log(f"phase '{phase.name}': attention layers {gated} switched on from off start as identity (gate 0)")
     args = phase_args(config, planned)
     frozen = freeze_indices(model, args.get("freeze", phase.freeze))
     frozen_attention = sorted(set(frozen) & set(layer_map(model).attention))
