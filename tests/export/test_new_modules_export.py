@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tests.export.export_cases import DETECT_CFGS, IMGSZ, sensitive
+from tests.helpers.threads import single_thread  # noqa: F401  autouse: one thread here
 from tests.modules.test_modules import rand, randomize_
 from yolo_attention.export import export_and_verify
 from yolo_attention.modules import BAM, FUSIONS, GLSA, LOCALS, RESIDUALS, SimAM, scSE
@@ -19,13 +20,6 @@ from yolo_attention.resources import MODEL_CFG_DIR
 AXES = {0: "batch", 2: "height", 3: "width"}
 SHAPES = [(1, 16, 8, 10), (3, 16, 13, 7), (2, 16, 1, 1)]  # odd sizes: partial pooling windows at the border
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def export_onnx(module: torch.nn.Module, path) -> None:

@@ -10,17 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.helpers.threads import single_thread  # noqa: F401  autouse: one thread here
 from tests.modules.test_modules import _AttentionTester, onnx_parity, rand, randomize_
 from yolo_attention.modules import BAM, MODULES, SimAM, get_module, is_attention, scSE
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """One intra-op thread: the tensors are tiny and the machine is shared (see test_modules.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------------------------- references

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.helpers.threads import single_thread  # noqa: F401  autouse: one thread here
 from tests.modules.test_bam_scse_simam import conv1x1, ref_bam, ref_scse
 from tests.modules.test_modules import (
     _AttentionTester,
@@ -37,15 +38,6 @@ from yolo_attention.modules import (
     scSE,
     set_attention,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """One intra-op thread: the tensors are tiny and the machine is shared (see test_modules.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------------------------- references

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from tests.helpers.threads import single_thread  # noqa: F401  autouse: one thread here
 from yolo_attention.modules import (
     CBAM,
     ECA,
@@ -45,15 +46,6 @@ MODULES_DIR = Path(__file__).resolve().parents[2] / "yolo_attention" / "modules"
 CHANNELS = (1, 3, 16, 24, 33, 64)  # includes counts not divisible by the reductions (16, 32)
 BUILTINS = {"CBAM": CBAM, "SAM": SAM, "ECA": ECA, "ECASAM": ECASAM, "CoordAtt": CoordAtt, "SE": SE}
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Run on one intra-op thread: the tensors are tiny, and OpenMP workers spinning on a shared 2-core machine
-    made gradcheck 30x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def randomize_(module: nn.Module, seed: int = 0) -> nn.Module:
