@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from yolo_attention.data.deeppcb_release import DEEPPCB_CLASSES
-from yolo_attention.data.report_table import format_table
+from yolo_attention.data.report_table import ProblemLog, format_table
 
 __all__ = ["ConversionReport"]
 
-LOGGER = logging.getLogger(__name__)
-
 
 @dataclass
-class ConversionReport:
+class ConversionReport(ProblemLog):
     """What ``convert_deeppcb`` wrote and what it had to leave out.
 
     Attributes:
@@ -81,9 +78,4 @@ class ConversionReport:
     def skip(self, where: str, reason: str) -> None:
         """Count one left-out line: ``"<where>: <reason>"``."""
         self.skipped_lines += 1
-        self.skipped.append(f"{where}: {reason}")
-
-    def warn(self, message: str) -> None:
-        """Keep and log a warning."""
-        self.warnings.append(message)
-        LOGGER.warning(message)
+        super().skip(where, reason)

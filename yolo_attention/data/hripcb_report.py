@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from yolo_attention.data.hripcb_voc import HRIPCB_CLASSES
-from yolo_attention.data.report_table import format_table
+from yolo_attention.data.report_table import ProblemLog, format_table
 
 __all__ = ["HRIPCBReport"]
 
-LOGGER = logging.getLogger(__name__)
-
 
 @dataclass
-class HRIPCBReport:
+class HRIPCBReport(ProblemLog):
     """What ``convert_hripcb`` wrote and what it had to leave out.
 
     Attributes:
@@ -93,15 +90,6 @@ class HRIPCBReport:
             f"clipped to image: {self.clipped_to_image}, dropped in tiles: {self.dropped_in_tiles}"
         )
         return "\n".join(lines)
-
-    def skip(self, where: str, reason: str) -> None:
-        """Record one left-out XML, object or photo: ``"<where>: <reason>"``."""
-        self.skipped.append(f"{where}: {reason}")
-
-    def warn(self, message: str) -> None:
-        """Keep and log a warning."""
-        self.warnings.append(message)
-        LOGGER.warning(message)
 
 
 def _id_list(ids: list[str], most: int = 12) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yolo_attention.data.report_table import format_table
+from yolo_attention.data.report_table import ProblemLog, format_table
 
 __all__ = ["KEYS", "WiderFaceReport"]
 
-LOGGER = logging.getLogger(__name__)
 
 KEYS: tuple[str, ...] = (
     "images",  # images written, background images included
@@ -28,7 +26,7 @@ KEYS: tuple[str, ...] = (
 
 
 @dataclass
-class WiderFaceReport:
+class WiderFaceReport(ProblemLog):
     """What ``convert_widerface`` wrote and what it had to leave out.
 
     Every count is per split (``train``, ``val``): ``counts[split][key]`` with the keys of ``KEYS``.
@@ -77,12 +75,3 @@ class WiderFaceReport:
         lines += [f"{split}: {source}" for split, source in self.sources.items()]
         lines.append(f"missing images: {len(self.missing)}, skipped: {len(self.skipped)}")
         return "\n".join(lines)
-
-    def skip(self, where: str, reason: str) -> None:
-        """Record one left-out label line or image: ``"<where>: <reason>"``."""
-        self.skipped.append(f"{where}: {reason}")
-
-    def warn(self, message: str) -> None:
-        """Keep and log a warning."""
-        self.warnings.append(message)
-        LOGGER.warning(message)
