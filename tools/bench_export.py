@@ -1,4 +1,4 @@
-"""Benchmark for issue 14's targets: latency of yolov8n-{eca,cbam,coordatt,ecasam} over yolov8n, and INT8 mAP50.
+"""Benchmark for issue 14's targets: latency of yolov8n-{eca,cbam,coordatt,ecasam} over yolov8n.
 
 Latency: for each variant, the model and the baseline built from the same YAML without its attention layers are
 exported the same way (static, batch 1, FP32; INT8 quantised from it with --data) and timed in alternating blocks in
@@ -8,12 +8,10 @@ INT8 with --data). Targets on onnxruntime and OpenVINO f32: ECA <= 1.01, CoordAt
 ECASAM <= 1.03, an interval no wider than +-0.005 (--target-halfwidth adds blocks until it is). Each variant's table
 is written to --out/latency/<variant>/benchmark.{csv,md}.
 
-INT8 (with --data): a trained checkpoint (--weights, or one trained here for --epochs) is exported to OpenVINO FP32 and
-quantised with NNCF on the training split, with the attention gates kept in float and without; all three are
-validated on the held-out split. Target: INT8 mAP50 at most 1 point below FP32.
+INT8 accuracy and speed on real data, per variant: tools/int8_deeppcb.py.
 
     nice python tools/bench_export.py                                   # latency, imgsz 640
-    nice python tools/bench_export.py --data ../shared/datasets/deeppcb-trainval --weights best.pt --int8-imgsz 320
+    nice python tools/bench_export.py --data ../shared/datasets/deeppcb-trainval   # adds the openvino-int8 rows
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import time
 from pathlib import Path
 
 import yolo_attention  # noqa: F401  registers the modules before checkpoints load
-from yolo_attention.export import compare_gate_protection, run_benchmark, validate_map
+from yolo_attention.export import run_benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deeppcb_holdout import build_holdout  # noqa: E402  the one held-out split
@@ -69,40 +67,6 @@ def dataset(args) -> Path:
     return build_holdout(data, args.out / "deeppcb") if data.is_dir() else data
 
 
-def int8(args, data: Path) -> None:
-    from ultralytics import YOLO
-
-    weights = args.weights
-    if weights is None:
-        YOLO(f"yolov8n-{args.int8_variant}.yaml").train(
-            data=str(data),
-            epochs=args.epochs,
-            imgsz=args.int8_imgsz,
-            batch=16,
-            workers=2,
-            plots=False,
-            project=str(args.out),
-            name="int8_train",
-            exist_ok=True,
-        )
-        weights = args.out / "int8_train" / "weights" / "best.pt"
-    model = YOLO(str(weights))
-    pytorch = validate_map(model, data, args.int8_imgsz, batch=16)
-    fp32 = YOLO(str(weights)).export(format="openvino", imgsz=args.int8_imgsz, verbose=False)
-    report = compare_gate_protection(
-        model, fp32, data, args.int8_imgsz, args.out / "int8_openvino_model", subset_size=args.subset
-    )
-    print(
-        f"\nINT8 OpenVINO, {weights} at imgsz {args.int8_imgsz}; calibrated on {args.subset} train images of {data}, "
-        "validated on its val split"
-    )
-    lines = report.table().splitlines()
-    lines.insert(1, f"{'PyTorch FP32 (reference)':<24}{100 * pytorch[0]:>8.2f}{100 * pytorch[1]:>10.2f}")
-    print("\n".join(lines))
-    drop = 100 * (report.fp32_map50 - report.protected_map50)
-    print(f"target INT8 mAP50 >= FP32 - 1 point: {'met' if drop <= 1.0 else 'NOT met'} (drop {drop:.2f} points)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--imgsz", type=int, default=640)
@@ -114,35 +78,27 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--data", default=None, help="DeepPCB release folder or a dataset YAML with train/val")
-    parser.add_argument("--weights", type=Path, default=None, help="trained checkpoint for the INT8 measurement")
-    parser.add_argument("--int8-variant", default="cbam", help="variant to train when --weights is not given")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--int8-imgsz", type=int, default=320)
     parser.add_argument("--subset", type=int, default=300, help="calibration images")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_export"))
     args = parser.parse_args()
     args.out = args.out.resolve()
     start = time.time()
     data = dataset(args) if args.data else None
-    if not args.skip_latency:
-        rows = latency(args, data)
-        print(f"\nlatency at imgsz {args.imgsz}, batch 1, attention over baseline (mean of paired blocks, 95% CI)")
-        print(f"{'model':<18}{'backend':<15}{'precision':<11}{'ms':>8}{'base ms':>9}{'ratio':>8}{'95% CI':>17}"
-              f"{'±':>8}{'GFLOPs':>8}{'target':>8}  met")  # fmt: skip
-        for variant, backend, precision, a, b, ratio, flops in rows:
-            target = TARGETS.get(variant, DEFAULT_TARGET) if backend in TARGET_BACKENDS else None
-            met = "-" if target is None else ("yes" if ratio.mean <= target else "NO")
-            if target is not None and ratio.halfwidth > args.target_halfwidth:
-                met += f" (CI wider than ±{args.target_halfwidth:g})"
-            print(
-                f"{'yolov8n-' + variant:<18}{backend:<15}{precision:<11}{a:>8.2f}{b:>9.2f}{ratio.mean:>8.3f}"
-                f"{f'[{ratio.low:.3f}, {ratio.high:.3f}]':>17}{ratio.halfwidth:>8.4f}{flops:>8.4f}"
-                f"{'-' if target is None else f'{target:.2f}':>8}  {met}"
-            )
-    if data:
-        int8(args, data)
+    rows = latency(args, data)
+    print(f"\nlatency at imgsz {args.imgsz}, batch 1, attention over baseline (mean of paired blocks, 95% CI)")
+    print(f"{'model':<18}{'backend':<15}{'precision':<11}{'ms':>8}{'base ms':>9}{'ratio':>8}{'95% CI':>17}"
+          f"{'±':>8}{'GFLOPs':>8}{'target':>8}  met")  # fmt: skip
+    for variant, backend, precision, a, b, ratio, flops in rows:
+        target = TARGETS.get(variant, DEFAULT_TARGET) if backend in TARGET_BACKENDS else None
+        met = "-" if target is None else ("yes" if ratio.mean <= target else "NO")
+        if target is not None and ratio.halfwidth > args.target_halfwidth:
+            met += f" (CI wider than ±{args.target_halfwidth:g})"
+        print(
+            f"{'yolov8n-' + variant:<18}{backend:<15}{precision:<11}{a:>8.2f}{b:>9.2f}{ratio.mean:>8.3f}"
+            f"{f'[{ratio.low:.3f}, {ratio.high:.3f}]':>17}{ratio.halfwidth:>8.4f}{flops:>8.4f}"
+            f"{'-' if target is None else f'{target:.2f}':>8}  {met}"
+        )
     print(f"\ntotal {time.time() - start:.0f} s")
 
 
