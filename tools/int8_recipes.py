@@ -12,6 +12,7 @@ images, the head's decoding and the attention gates in float), then validates on
     overflow  7-bit weights in every layer (OverflowFix.ENABLE) instead of the first only; this CPU (AVX2 without
               VNNI) multiplies u8 x s8 pairs with a saturating 16-bit add, which the fix avoids
     nofix     no overflow fix at all (OverflowFix.DISABLE)
+    layerN    every op of layer N in float (N a layer index: which layer carries the loss?)
 
 Measured (nice python tools/int8_recipes.py, 2026-11-29; mAP50 drop in points, FP32 -> INT8):
 
@@ -21,10 +22,15 @@ Measured (nice python tools/int8_recipes.py, 2026-11-29; mAP50 drop in points, F
     plain                  -      -      -      -        -       -      -     0.62   61.48
     yolov8n (shipped)      -      -      -      -        -       -      -     0.69   66.37
 
-(plain and shipped with the shipped recipe: 0.37 and 0.64, from `int8_deeppcb.py`.) The calibration draw alone moves
-the drop by up to 0.4 point; keeping the whole attention layers in float changes it by at most 0.04, so the loss is
-in the convolutions every variant shares, not in the attention. No range estimator or overflow setting brings ECA or
-CoordAtt within 0.5 point, and the first layer's overflow fix is required on this CPU (without it mAP50 falls to 6).
+(plain and shipped with the shipped recipe: 0.37 and 0.64, from `int8_deeppcb.py`.) yolov8n-eca with one layer in
+float, layer0 ... layer22:
+
+    1.35 1.12 1.04 1.14 0.93 1.14 1.17 1.02 1.12 1.13 1.22 1.07 1.17 1.05 1.17 1.08 1.24 1.17 1.03 1.17 1.19 1.19 1.17
+
+The calibration draw alone moves the drop by up to 0.4 point. Keeping the whole attention layers in float changes it
+by at most 0.04, so the loss is in the convolutions every variant shares, not in the attention, and no single layer
+carries it (the best, layer 4, leaves 0.93). No range estimator or overflow setting brings ECA or CoordAtt within 0.5
+point, and the first layer's overflow fix is required on this CPU (without it mAP50 falls to 6).
 
     nice python tools/int8_recipes.py --from runs/int8-deeppcb --only yolov8n-eca,yolov8n-coordatt
 """
@@ -51,12 +57,12 @@ RECIPES = ("seed0", "seed1", "seed2", "hist", "quantile", "align", "attn", "over
 
 
 def recipe_settings(recipe: str) -> tuple[int, dict, bool]:
-    """Calibration seed, NNCF advanced parameters and whether whole attention layers stay float, for one recipe."""
+    """Calibration seed and NNCF advanced parameters of one recipe (exits on an unknown name)."""
     from nncf.quantization.advanced_parameters import OverflowFix
     from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
-    if recipe not in RECIPES:
-        raise SystemExit(f"unknown recipe '{recipe}'; choose from {', '.join(RECIPES)}")
+    if recipe not in RECIPES and not re.fullmatch(r"layer\d+", recipe):
+        raise SystemExit(f"unknown recipe '{recipe}'; choose from {', '.join(RECIPES)} or layerN")
     seed = int(recipe[-1]) if recipe.startswith("seed") else 0
     advanced = {
         "hist": {"activations_range_estimator_params": RangeEstimatorParametersSet.HISTOGRAM},
@@ -65,7 +71,14 @@ def recipe_settings(recipe: str) -> tuple[int, dict, bool]:
         "overflow": {"overflow_fix": OverflowFix.ENABLE},
         "nofix": {"overflow_fix": OverflowFix.DISABLE},
     }.get(recipe, {})
-    return seed, advanced, recipe == "attn"
+    return seed, advanced
+
+
+def float_layers(recipe: str, attention: list[int]) -> list[int]:
+    """The layers a recipe keeps wholly in float: the attention layers (`attn`), one layer (`layerN`) or none."""
+    if recipe == "attn":
+        return attention
+    return [int(recipe[len("layer") :])] if recipe.startswith("layer") else []
 
 
 def quantize(fp32_dir: Path, out: Path, data: Path, attention: list[int], head: int, recipe: str, imgsz: int) -> Path:
@@ -77,12 +90,13 @@ def quantize(fp32_dir: Path, out: Path, data: Path, attention: list[int], head: 
     from yolo_attention.export.int8 import calibration_dataset, gate_nodes, head_nodes
     from yolo_attention.export.runtimes.openvino import openvino_xml
 
-    seed, advanced, whole_layers = recipe_settings(recipe)
+    seed, advanced = recipe_settings(recipe)
     xml = openvino_xml(fp32_dir)
     model = ov.Core().read_model(str(xml))
     ignored = head_nodes(model, head) + gate_nodes(model, attention)
-    if whole_layers and attention:
-        layer = re.compile(r"^__module\.model\.(" + "|".join(map(str, attention)) + r")[./]")
+    whole = float_layers(recipe, attention)
+    if whole:
+        layer = re.compile(r"^__module\.model\.(" + "|".join(map(str, whole)) + r")[./]")
         ignored += [op.get_friendly_name() for op in model.get_ordered_ops() if layer.match(op.get_friendly_name())]
     ignored = list(dict.fromkeys(ignored))
     logging.getLogger("nncf").setLevel(logging.WARNING)
