@@ -43,6 +43,26 @@ VARIANTS = (
 )
 
 
+def add_source_arguments(parser) -> None:
+    """--from and --only of the scripts that start from this script's output (int8_recipes.py, qat_deeppcb.py)."""
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=REPO_ROOT / "runs" / "int8-deeppcb",
+        help="folder tools/int8_deeppcb.py --out wrote (<model>/model.pt, <model>/model_openvino_model at 320)",
+    )
+    parser.add_argument("--only", default="yolov8n-eca,yolov8n-coordatt", help="comma-separated model folders")
+
+
+def source_checkpoint(source: Path, name: str) -> Path:
+    """The checkpoint this script saved for model folder `name` under `source`; exits in one line if missing."""
+    weights = source / name / "model.pt"
+    if not weights.is_file():
+        raise SystemExit(f"{weights} not found: run tools/int8_deeppcb.py --out {source} first")
+    return weights
+
+
 def default_models(compare: Path) -> dict[str, Path]:
     """The shipped baseline and the seed-0 final model of each variant of a `yolo-attn compare` folder."""
     import json

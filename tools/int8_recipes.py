@@ -39,9 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -50,6 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deeppcb_holdout import DEFAULT_SRC, build_holdout  # noqa: E402
+from int8_deeppcb import add_source_arguments, source_checkpoint  # noqa: E402
 
 import yolo_attention  # noqa: E402, F401  registers the modules before checkpoints load
 
@@ -83,48 +82,28 @@ def float_layers(recipe: str, attention: list[int]) -> list[int]:
 
 def quantize(fp32_dir: Path, out: Path, data: Path, attention: list[int], head: int, recipe: str, imgsz: int) -> Path:
     """The package's INT8 recipe (`quantize_openvino`) with one change; returns the INT8 model folder."""
-    import nncf
-    import openvino as ov
     from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
 
-    from yolo_attention.export.int8 import calibration_dataset, gate_nodes, head_nodes
-    from yolo_attention.export.runtimes.openvino import openvino_xml
+    from yolo_attention.export.int8 import quantize_openvino
 
     seed, advanced = recipe_settings(recipe)
-    xml = openvino_xml(fp32_dir)
-    model = ov.Core().read_model(str(xml))
-    ignored = head_nodes(model, head) + gate_nodes(model, attention)
-    whole = float_layers(recipe, attention)
-    if whole:
-        layer = re.compile(r"^__module\.model\.(" + "|".join(map(str, whole)) + r")[./]")
-        ignored += [op.get_friendly_name() for op in model.get_ordered_ops() if layer.match(op.get_friendly_name())]
-    ignored = list(dict.fromkeys(ignored))
-    logging.getLogger("nncf").setLevel(logging.WARNING)
-    quantized = nncf.quantize(
-        model,
-        calibration_dataset(data, imgsz, "train", 300, seed=seed),
-        preset=nncf.QuantizationPreset.MIXED,
-        subset_size=300,
-        ignored_scope=nncf.IgnoredScope(names=ignored, validate=False),
+    return quantize_openvino(
+        fp32_dir,
+        data,
+        attention,
+        head,
+        imgsz,
+        out,
+        float_layers=float_layers(recipe, attention),
+        calibration_seed=seed,
         advanced_parameters=AdvancedQuantizationParameters(**advanced) if advanced else None,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    ov.save_model(quantized, str(out / xml.name), compress_to_fp16=False)
-    shutil.copy(xml.parent / "metadata.yaml", out / "metadata.yaml")
-    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="DeepPCB trainval folder")
-    parser.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        default=REPO_ROOT / "runs" / "int8-deeppcb",
-        help="folder tools/int8_deeppcb.py --out wrote (its FP32 exports at 320)",
-    )
-    parser.add_argument("--only", default="yolov8n-eca,yolov8n-coordatt", help="comma-separated model folders")
+    add_source_arguments(parser)
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipes")
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--out", type=Path, default=Path("runs/int8-recipes"))
@@ -142,9 +121,7 @@ def main() -> None:
     rows = []
     for name in args.only.split(","):
         folder = args.source / name
-        if not (folder / "model.pt").is_file():
-            raise SystemExit(f"{folder / 'model.pt'} not found: run tools/int8_deeppcb.py --out {args.source} first")
-        model = YOLO(str(folder / "model.pt"))
+        model = YOLO(str(source_checkpoint(args.source, name)))
         attention, head = attention_layer_indices(model), len(layers_of(model)) - 1
         fp32 = validate_map(folder / "model_openvino_model", data, args.imgsz)[0]
         for recipe in recipes:

@@ -47,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from deeppcb_holdout import DEFAULT_SRC, build_holdout  # noqa: E402
+from int8_deeppcb import add_source_arguments, source_checkpoint  # noqa: E402
 
 import yolo_attention  # noqa: E402, F401  registers the modules before checkpoints load
 
@@ -151,14 +152,7 @@ def evaluate(checkpoint: Path, data: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="DeepPCB trainval folder")
-    parser.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        default=REPO_ROOT / "runs" / "int8-deeppcb",
-        help="folder tools/int8_deeppcb.py --out wrote (<model>/model.pt)",
-    )
-    parser.add_argument("--only", default="yolov8n-eca,yolov8n-coordatt", help="comma-separated model folders")
+    add_source_arguments(parser)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--lr", type=float, default=1e-5)
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
@@ -167,9 +161,7 @@ def main() -> None:
     data = build_holdout(args.src, REPO_ROOT / "runs" / "pcb").with_name("baseline.yaml")
     rows = []
     for name in args.only.split(","):
-        weights = args.source / name / "model.pt"
-        if not weights.is_file():
-            raise SystemExit(f"{weights} not found: run tools/int8_deeppcb.py --out {args.source} first")
+        weights = source_checkpoint(args.source, name)
         for seed in (int(s) for s in args.seeds.split(",")):
             for arm in ("float", "qat"):
                 start = time.time()

@@ -75,6 +75,31 @@ class TestInt8:
         xml = next(protected.glob("*.xml"))
         assert "FakeQuantize" in {op.get_type_name() for op in ov.Core().read_model(xml).get_ops()}
 
+    def test_float_layers_keep_every_convolution_of_a_layer_unquantised(self, trained_cbam, tmp_path):
+        """`float_layers` (tools/int8_recipes.py's probe) leaves whole layers in float, and only those."""
+        pytest.importorskip("nncf")
+        import openvino as ov
+        from ultralytics import YOLO
+
+        model = YOLO(trained_cbam)
+        fp32 = Path(shutil.move(model.export(format="openvino", imgsz=IMGSZ, verbose=False), tmp_path / "fp32"))
+        ir = ov.Core().read_model(fp32 / "best.xml")
+        convs = {
+            i: [
+                op.get_friendly_name()
+                for op in ir.get_ordered_ops()
+                if op.get_type_name() == "Convolution" and op.get_friendly_name().startswith(f"__module.model.{i}.")
+            ]
+            for i in (4, 6)
+        }
+        assert convs[4] and convs[6]
+        common = {"data": "pcb-mini.yaml", "attention_layers": [5, 8, 12], "head_index": 25, "imgsz": IMGSZ}
+        int8 = quantize_openvino(
+            fp32, out_dir=tmp_path / "f_int8_openvino_model", subset_size=8, float_layers=[4], **common
+        )
+        assert _quantised_inputs(int8, convs[4], ("Convolution",)) == 0
+        assert _quantised_inputs(int8, convs[6], ("Convolution",)) == len(convs[6])  # its input activations
+
     def test_residual_gate_path_stays_float(self, tmp_path):
         """A newly inserted layer computes x + a * (attn(x) - x), as x * (a * w + (1 - a)): that path is not INT8."""
         pytest.importorskip("nncf")

@@ -129,6 +129,10 @@ def quantize_openvino(
     protect_gates: bool = True,
     subset_size: int = 300,
     split: str = "train",
+    *,
+    float_layers: Iterable[int] = (),
+    calibration_seed: int = 0,
+    advanced_parameters=None,
 ) -> Path:
     """Quantise an FP32 OpenVINO export to INT8 with NNCF, calibrated on the dataset's images.
 
@@ -144,6 +148,11 @@ def quantize_openvino(
             in floating point.
         subset_size (int): Number of calibration images (at most).
         split (str): Dataset split to calibrate on.
+        float_layers (Iterable[int]): Layers kept wholly in floating point (every op traced inside them), for
+            measuring where INT8 loses accuracy.
+        calibration_seed (int): Seed of the draw of calibration images.
+        advanced_parameters (nncf.AdvancedQuantizationParameters, optional): NNCF's advanced settings (range
+            estimators, overflow fix, ...); NNCF's defaults when None.
 
     Returns:
         (Path): The INT8 model folder, with the .xml/.bin pair and Ultralytics' metadata.yaml.
@@ -166,7 +175,13 @@ def quantize_openvino(
                 "was it exported from this model by Ultralytics?"
             )
         ignored += gates
-    dataset = calibration_dataset(data, imgsz, split, subset_size)
+    whole = set(float_layers)
+    if whole:
+        ignored += [
+            op.get_friendly_name() for op in ov_model.get_ordered_ops() if _layer_of(op.get_friendly_name()) in whole
+        ]
+        ignored = list(dict.fromkeys(ignored))
+    dataset = calibration_dataset(data, imgsz, split, subset_size, seed=calibration_seed)
     nncf_logger = logging.getLogger("nncf")
     level = nncf_logger.level
     nncf_logger.setLevel(logging.WARNING)  # one INFO line per op it leaves unquantised otherwise
@@ -177,6 +192,7 @@ def quantize_openvino(
             preset=nncf.QuantizationPreset.MIXED,
             subset_size=min(subset_size, dataset.get_length() or subset_size),
             ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
+            advanced_parameters=advanced_parameters,
         )
     finally:
         nncf_logger.setLevel(level)
