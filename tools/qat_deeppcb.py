@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from pathlib import Path
@@ -52,83 +51,11 @@ from int8_deeppcb import add_source_arguments, source_checkpoint  # noqa: E402
 import yolo_attention  # noqa: E402, F401  registers the modules before checkpoints load
 
 
-def _raw_head(model):
-    """A module returning the detection head's raw (boxes, scores) of `model`, the tensors the training loss takes.
-
-    The head decodes only out of training mode, and NNCF switches the model to eval while it calibrates, so the head
-    is put back in training mode on every call.
-    """
-    import torch
-
-    class RawHead(torch.nn.Module):
-        def __init__(self, det):
-            super().__init__()
-            self.det = det
-
-        def forward(self, x):
-            self.det.model[-1].training = True
-            preds = self.det(x)
-            return preds["boxes"], preds["scores"], preds["feats"]
-
-    return RawHead(model)
-
-
 def fine_tune(weights: Path, data: Path, arm: str, epochs: float, lr: float, seed: int, out: Path) -> Path:
-    """Fine-tune `weights` (fused) for `epochs` with or without fake quantisation; save and return the checkpoint."""
-    import nncf
-    import torch
-    from ultralytics import YOLO
-    from ultralytics.cfg import get_cfg
-    from ultralytics.data import build_dataloader, build_yolo_dataset
-    from ultralytics.data.utils import check_det_dataset
-    from ultralytics.utils.loss import v8DetectionLoss
+    """The package's fine-tuning (`qat_fine_tune`, what ``export qat_epochs=`` runs), with or without quantisers."""
+    from yolo_attention.export.qat import qat_fine_tune
 
-    from yolo_attention.export.int8 import calibration_dataset
-
-    torch.manual_seed(seed)
-    yolo = YOLO(str(weights))
-    model = yolo.model.float().fuse()
-    for p in model.parameters():
-        p.requires_grad_(True)
-    net = _raw_head(model)
-    if arm == "qat":
-        calibration = calibration_dataset(data, 320, "train", 300)
-        logging.getLogger("nncf").setLevel(logging.WARNING)
-        net = nncf.quantize(
-            net,
-            nncf.Dataset([torch.from_numpy(a) for a in calibration.get_inference_data()]),
-            preset=nncf.QuantizationPreset.MIXED,
-            subset_size=300,
-        )
-    args = get_cfg(overrides={"data": str(data), "imgsz": 320, "batch": 8, "mode": "train", "seed": seed})
-    model.args = args
-    loss_fn = v8DetectionLoss(model)
-    info = check_det_dataset(str(data))
-    loader = build_dataloader(build_yolo_dataset(args, info["train"], 8, info, mode="train", stride=32), 8, 2, True)
-    optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr)
-    net.train()
-    steps, step, start = int(epochs * len(loader)), 0, time.time()
-    while step < steps:
-        for batch in loader:
-            boxes, scores, feats = net(batch["img"].float() / 255)
-            loss, _ = loss_fn({"boxes": boxes, "scores": scores, "feats": feats}, batch)
-            optimizer.zero_grad()
-            loss.sum().backward()
-            optimizer.step()
-            step += 1
-            if step % 25 == 0 or step == steps:
-                print(f"  {arm} step {step}/{steps} loss {loss.detach().sum():.3f} ({time.time() - start:.0f} s)")
-            if step >= steps:
-                break
-    state = {k.removeprefix("det."): v for k, v in net.state_dict().items() if k.startswith("det.")}
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise RuntimeError(f"fine-tuned weights missing for {result.missing_keys[:3]}")
-    model.eval()
-    yolo.model = model
-    out.mkdir(parents=True, exist_ok=True)
-    yolo.save(str(out / "model.pt"))
-    return out / "model.pt"
+    return qat_fine_tune(weights, data, out / "model.pt", 320, epochs, lr, seed=seed, quantize=arm == "qat")
 
 
 def evaluate(checkpoint: Path, data: Path) -> tuple[float, float]:

@@ -52,6 +52,8 @@ def test_every_internal_has_a_canary():
         "layer attributes .f .i .type",
         "ultralytics.engine.trainer.BaseTrainer.optimizer_step",
         "ultralytics.engine.trainer.BaseTrainer._get_warmup_iterations",
+        "ultralytics.data.build_yolo_dataset, build_dataloader",
+        "head raw predictions in training mode, BaseModel.loss",
     }
 
 
@@ -238,3 +240,49 @@ def test_checkpoint_files_resolve_through_attempt_download_asset_at_call_time(tm
     )
     ckpt, file = tasks.torch_safe_load("some-name.pt")
     assert seen == ["some-name.pt"] and "model" in ckpt  # the file it read is the one the lookup returned
+
+
+def test_training_loader_gives_ultralytics_train_batches_seeded_by_torch(repo):
+    """build_yolo_dataset/build_dataloader over a train split: augmented batches keyed img/cls/bboxes/batch_idx, the
+    same for the same torch seed; model.args set to a training config whose loss gains the criterion reads."""
+    from yolo_attention.integration import training_loader
+
+    data = repo / "datasets" / "pcb-mini.yaml"
+    model = tasks.DetectionModel("yolov8n.yaml", nc=6, verbose=False)
+    firsts = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        loader = training_loader(model, data, 64, 4, "detect", workers=0)
+        batch = next(iter(loader))
+        firsts.append(batch)
+    assert {"img", "cls", "bboxes", "batch_idx"} <= set(firsts[0])
+    assert firsts[0]["img"].shape == (4, 3, 64, 64) and firsts[0]["img"].dtype == torch.uint8
+    assert firsts[0]["im_file"] == firsts[1]["im_file"]
+    assert len(loader) == 8  # pcb-mini's 32 train images in batches of 4
+    assert model.args.mode == "train" and model.args.box > 0 and model.args.imgsz == 64
+    with pytest.raises(ValueError, match=r"nc=6\) was not built for"):
+        training_loader(model, repo / "datasets" / "faces-synthetic.yaml", 64, 4, "pose", workers=0)
+
+
+def test_head_returns_raw_predictions_whenever_its_flag_is_set_and_loss_takes_them(repo):
+    """Detect returns its raw dict (boxes, scores, feats) when its own `training` flag is set, even with the model in
+    eval mode; BaseModel.loss(batch, preds) takes that dict and returns per-component losses to sum."""
+    from yolo_attention.integration import RawPredictions, training_loader, training_loss
+
+    torch.manual_seed(0)
+    model = tasks.DetectionModel("yolov8n.yaml", nc=6, verbose=False)
+    batch = next(iter(training_loader(model, repo / "datasets" / "pcb-mini.yaml", 64, 4, "detect", workers=0)))
+    batch["img"] = batch["img"].float() / 255
+    model.eval()
+    preds = RawPredictions(model)(batch["img"])
+    assert isinstance(preds, dict) and {"boxes", "scores", "feats"} <= set(preds)
+    assert preds["scores"].shape == (4, 6, 8 * 8 + 4 * 4 + 2 * 2)  # one score per class per anchor, strides 8-32
+    model.model[-1].training = False
+    decoded = model(batch["img"])
+    assert isinstance(decoded, tuple) and decoded[0].shape == (4, 4 + 6, 84)  # without the flag: decoded
+    loss, items = model.loss(batch, preds)  # components scaled by the batch size, as the trainer sums them
+    assert loss.shape == (3,) and set(items) == {"box_loss", "cls_loss", "dfl_loss"}
+    total = training_loss(model, batch, preds)
+    assert total.ndim == 0 and torch.isfinite(total) and torch.isclose(total, loss.sum())
+    total.backward()
+    assert model.model[0].conv.weight.grad.abs().sum() > 0

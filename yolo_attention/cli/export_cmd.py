@@ -32,6 +32,8 @@ EXPORT_KEYS = {
     "subset_size": int,
     "simplify": bool,
     "device": (str, None),
+    "qat_epochs": float,
+    "qat_lr": float,
 }
 
 BENCHMARK_KEYS = {
@@ -78,6 +80,9 @@ def export(overrides):
     images=8 rtol=1e-3 map_tol=       images compared; output tolerance; mAP50 drop allowed for FP16/INT8
     int8_compare=True                 also measure INT8 without gate protection
     subset_size=300                   INT8 calibration images
+    qat_epochs=0 qat_lr=1e-5          INT8 only: first fine-tune this many epochs on data='s train split
+                                      with fake quantisation (NNCF), then export the fine-tuned weights,
+                                      saved as <stem>_qat.pt beside the exports
     simplify=True device=             simplify ONNX graphs (onnxslim); export device
     (out= and subset= are the deprecated names of out_dir= and subset_size=)
 

@@ -9,10 +9,11 @@
 `exporter` is the API: export through Ultralytics, then verify. `runtimes` runs each format in its own runtime (one
 module per runtime); `parity` compares a run with PyTorch on real images (`images`) and `report` holds the verdict:
 FP32 by a tensor tolerance, FP16/INT8 by their detections matched with PyTorch's (`detections`) and, with a dataset,
-by their mAP (`validation`). `int8` quantises OpenVINO models with NNCF keeping attention gates in floating point;
-`tensorrt` holds the engine path; `qnn` quantises ONNX to a QDQ INT8 model that onnxruntime's QNN EP runs whole on
-a Snapdragon HTP; `metadata` records the attention modules in the export; `benchmark` measures
-latency (and `memory` the peak memory) against the matching attention-free baseline that `baseline` builds.
+by their mAP (`validation`). `int8` quantises OpenVINO models with NNCF keeping attention gates in floating point,
+after an optional quantisation-aware fine-tuning (`qat`); `tensorrt` holds the engine path; `qnn` quantises ONNX to a
+QDQ INT8 model that onnxruntime's QNN EP runs whole on a Snapdragon HTP; `metadata` records the attention modules in
+the export; `benchmark` measures latency (and `memory` the peak memory) against the matching attention-free baseline
+that `baseline` builds.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from yolo_attention.export.images import image_files, load_images
 from yolo_attention.export.int8 import Int8Report, compare_gate_protection, gate_nodes, quantize_openvino
 from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
 from yolo_attention.export.parity import compare_outputs, verify_export
+from yolo_attention.export.qat import fake_quantised, qat_fine_tune
 from yolo_attention.export.qnn import QNNSupport, compare_qnn_cpu, qnn_support, quantize_qnn
 from yolo_attention.export.report import RTOL, ParityReport
 from yolo_attention.export.runtimes import FORMATS, load_runtime
@@ -62,6 +64,7 @@ __all__ = [
     "experiment_models_dir",
     "export_and_verify",
     "export_engine",
+    "fake_quantised",
     "gate_nodes",
     "image_files",
     "jetson_hint",
@@ -69,6 +72,7 @@ __all__ = [
     "load_images",
     "load_runtime",
     "parse_formats",
+    "qat_fine_tune",
     "qnn_support",
     "quantize_openvino",
     "quantize_qnn",

@@ -19,6 +19,7 @@ from yolo_attention.export.detections import DetectionCriterion
 from yolo_attention.export.images import load_images
 from yolo_attention.export.metadata import add_attention_metadata, attention_metadata
 from yolo_attention.export.parity import class_count, verify_export
+from yolo_attention.export.qat import QAT_LR
 from yolo_attention.export.report import ParityReport
 from yolo_attention.export.runtimes import FORMATS
 from yolo_attention.export.runtimes.qnn import check_qnn
@@ -148,6 +149,8 @@ def export_and_verify(
     simplify: bool = True,
     device: str | int | None = None,
     criterion: DetectionCriterion | None = None,
+    qat_epochs: float = 0.0,
+    qat_lr: float = QAT_LR,
     *,
     formats: str | Sequence[str] | None = None,
 ) -> list[ParityReport]:
@@ -176,13 +179,18 @@ def export_and_verify(
         device (str | int, optional): Export device; TensorRT uses GPU 0 by default.
         criterion (DetectionCriterion, optional): How FP16/INT8 detections must match PyTorch's; defaults to
             `detections.DETECTION_CRITERIA` for the precision.
+        qat_epochs (float): Before an INT8 export, fine-tune the model this many epochs on the train split of
+            `data` with NNCF's fake quantisers in its graph (`qat.qat_fine_tune`), then export and quantise the
+            fine-tuned weights. The fine-tuned checkpoint is written beside the exports (``<stem>_qat.pt``); parity
+            is checked against it and mAP against the original model. 0 (default) quantises the model as it is.
+        qat_lr (float): Adam learning rate of that fine-tuning.
         formats (str | Sequence[str], optional): Deprecated name of ``format``.
 
     Returns:
         (list[ParityReport]): One report per format, in order; check `passed`.
 
     Raises:
-        ValueError: Bad formats, or INT8 without `data`.
+        ValueError: Bad formats, INT8 without `data`, or `qat_epochs` for an export that is not INT8.
         TensorRTUnavailableError: ``engine`` asked for without CUDA and tensorrt (checked before exporting anything).
         QNNUnavailableError: ``qnn`` asked for without onnxruntime-qnn (checked before exporting anything).
 
@@ -211,10 +219,26 @@ def export_and_verify(
         _check_qnn_request(data, dynamic, batch)
     if not isinstance(imgsz, int) or isinstance(imgsz, bool) or imgsz < 32:
         raise ValueError(f"imgsz must be an int >= 32 (a square export size), got {imgsz!r}")
+    cuda = torch.cuda.is_available()
+    if qat_epochs:
+        _check_qat_request(fmts, half, int8, cuda, data, qat_epochs, qat_lr)
     source = model if isinstance(model, (str, Path)) else getattr(model, "ckpt_path", None)
     yolo = model if isinstance(model, Model) else YOLO(str(model))
     out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
-    cuda = torch.cuda.is_available()
+    exported, qat_note = yolo, None
+    if qat_epochs:
+        from yolo_attention.export.qat import qat_fine_tune
+
+        src = Path(str(source)) if source else None
+        folder = out or (src.parent if src is not None and src.suffix == ".pt" else Path("."))
+        checkpoint = qat_fine_tune(
+            yolo, data, folder / f"{src.stem if src else 'model'}_qat.pt", imgsz, qat_epochs, qat_lr
+        )
+        exported = YOLO(str(checkpoint))
+        qat_note = (
+            f"exported from {checkpoint} ({qat_epochs:g} quantisation-aware epoch(s) on the train split of {data}): "
+            "parity is against it, mAP against the original model"
+        )
     inputs = load_images(data, imgsz, images)
     attention = attention_metadata(yolo)
     reports: list[ParityReport] = []
@@ -236,9 +260,9 @@ def export_and_verify(
         elif device is not None:
             kwargs["device"] = device
         try:
-            artifact = Path(yolo.export(**kwargs))
+            artifact = Path(exported.export(**kwargs))
             if precision == "int8" and fmt == "openvino":
-                artifact = _int8_openvino(yolo, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
+                artifact = _int8_openvino(exported, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
             elif fmt == "qnn":
                 artifact = _qnn(artifact, data, out, subset_size, keep={r.artifact for r in reports})
             else:
@@ -246,14 +270,14 @@ def export_and_verify(
             add_attention_metadata(artifact, attention)
         except Exception as e:  # one format failing must not hide the others' results
             report = ParityReport(fmt, "", precision, dynamic, error=f"export failed: {type(e).__name__}: {e}")
-            report.notes += [note] if note else []
+            report.notes += [n for n in (note, qat_note) if n]
             reports.append(report)
             continue
         images_in = inputs[: kwargs["batch"]] if fmt == "engine" and dynamic else inputs  # an engine's largest batch
         report = verify_export(
-            yolo, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"], criterion=criterion
+            exported, artifact, images_in, precision, dynamic, rtol, fmt, batch=kwargs["batch"], criterion=criterion
         )
-        report.notes += [note] if note else []
+        report.notes += [n for n in (note, qat_note) if n]
         if fmt == "qnn" and report.error is None:
             from yolo_attention.export.qnn import verification_notes
 
@@ -265,7 +289,27 @@ def export_and_verify(
         LOGGER.info(f"yolo-attention verify: {report.line()}")
     if data:
         _validate(yolo, reports, data, imgsz, map_tol, int8_maps)
+        if exported is not yolo:
+            fine_tuned = validate_map(exported, data, imgsz, batch=8)[0]
+            for report in reports:
+                report.notes.append(f"the fine-tuned model's own mAP50 (PyTorch FP32): {100 * fine_tuned:.2f}")
     return reports
+
+
+def _check_qat_request(fmts: list[str], half: bool, int8: bool, cuda: bool, data, epochs, lr) -> None:
+    """qat_epochs fine-tunes the weights for INT8: every format asked for must be INT8, and data= is trained on."""
+    from yolo_attention.export.qat import check_qat_settings
+
+    check_qat_settings(epochs, lr)
+    not_int8 = [f for f in fmts if resolve_precision(f, half, int8, cuda)[0] != "int8"]
+    if not_int8:
+        raise ValueError(
+            f"qat_epochs={epochs} fine-tunes the weights for INT8, but {', '.join(not_int8)} would be exported in "
+            "floating point from the fine-tuned weights: add int8=True (openvino, engine) or export those formats "
+            "in a separate call without qat_epochs"
+        )
+    if not data:
+        raise ValueError(f"qat_epochs={epochs} needs data=<dataset YAML>: the model is fine-tuned on its train split")
 
 
 def _check_qnn_request(data, dynamic: bool, batch: int | None) -> None:

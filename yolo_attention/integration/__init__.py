@@ -6,18 +6,24 @@ from yolo_attention.integration.ultralytics_hooks import (
     INTERNALS,
     CheckpointError,
     LayerBuildError,
+    RawPredictions,
     attention_layer_indices,
     expose_module,
     install,
     read_checkpoint,
+    training_loader,
+    training_loss,
 )
 
 __all__ = [
     "INTERNALS",
     "CheckpointError",
     "LayerBuildError",
+    "RawPredictions",
     "attention_layer_indices",
     "expose_module",
     "install",
     "read_checkpoint",
+    "training_loader",
+    "training_loss",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "INTERNALS",
     "CheckpointError",
     "LayerBuildError",
+    "RawPredictions",
     "attention_layer_indices",
     "RampIterations",
     "clip_grad_norm_at",
@@ -33,6 +34,8 @@ __all__ = [
     "install",
     "original_load",
     "read_checkpoint",
+    "training_loader",
+    "training_loss",
 ]
 
 # Each internal we rely on, and why. tests/test_canary.py checks every one against the installed Ultralytics.
@@ -53,6 +56,11 @@ INTERNALS = {
     "ultralytics.engine.trainer.BaseTrainer._get_warmup_iterations": "the training loop asks it for the warm-up "
     "length in iterations (capped at epochs - 1); RampIterations overrides it so a phase can ramp from zero even "
     "when it lasts one epoch",
+    "ultralytics.data.build_yolo_dataset, build_dataloader": "training_loader() reads a train split through "
+    "Ultralytics' own augmenting dataset and loader, configured by get_cfg (quantisation-aware fine-tuning)",
+    "head raw predictions in training mode, BaseModel.loss": "the head returns its raw prediction dict when its "
+    "`training` flag is set, whatever the model's mode, and model.loss(batch, preds) takes that dict with the loss "
+    "gains read from model.args (RawPredictions, training_loss)",
 }
 
 _ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
@@ -322,3 +330,70 @@ def attention_layer_indices(model: torch.nn.Module) -> list[int]:
     """
     layers = layers_of(model)
     return [i for i, layer in enumerate(layers) if is_attention(layer)]
+
+
+def training_loader(model: torch.nn.Module, data: str | Path, imgsz: int, batch: int, task: str, workers: int = 2):
+    """Ultralytics' training loader over the train split of `data`: its dataset, augmentation and collation.
+
+    Raises ValueError when the model's classes or keypoints are not the dataset's. Sets ``model.args`` to the
+    matching training configuration (Ultralytics' defaults), where the loss reads its
+    gains. The loader is seeded as Ultralytics seeds it: the same torch seed gives the same batches.
+
+    Args:
+        model (torch.nn.Module): The Ultralytics model (`DetectionModel`, `PoseModel`) the batches are for.
+        data (str | Path): Dataset YAML.
+        imgsz (int): Training image size.
+        batch (int): Batch size.
+        task (str): ``detect`` or ``pose`` (pose reads keypoints from the labels).
+        workers (int): Loader worker processes.
+
+    Returns:
+        (torch.utils.data.DataLoader): An endless loader (Ultralytics' InfiniteDataLoader): iterate it per epoch.
+    """
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data import build_dataloader, build_yolo_dataset
+    from ultralytics.data.utils import check_det_dataset
+
+    args = get_cfg(overrides={"data": str(data), "imgsz": imgsz, "batch": batch, "mode": "train", "task": task})
+    info = check_det_dataset(str(data))
+    head = model.model[-1]
+    if head.nc != info["nc"] or tuple(getattr(head, "kpt_shape", None) or ()) != tuple(info.get("kpt_shape") or ()):
+        found = f"nc={info['nc']}" + (f" kpt_shape={info['kpt_shape']}" if info.get("kpt_shape") else "")
+        wanted = f"nc={head.nc}" + (f" kpt_shape={head.kpt_shape}" if getattr(head, "kpt_shape", None) else "")
+        raise ValueError(
+            f"the model ({wanted}) was not built for '{data}' ({found}); give the dataset it was trained on"
+        )
+    stride = max(int(model.stride.max()), 32)
+    dataset = build_yolo_dataset(args, info["train"], batch, info, mode="train", stride=stride)
+    model.args = args
+    return build_dataloader(dataset, batch, workers, shuffle=True)
+
+
+class RawPredictions(torch.nn.Module):
+    """Wraps an Ultralytics model so that it returns its head's raw prediction dict (the loss's input) in any mode.
+
+    The head decodes its outputs unless its own ``training`` flag is set, and tools that trace the model (NNCF
+    calibrates and inserts its quantisers with the model in eval mode) switch every module to eval, so the flag is
+    set again on every call. Keys of the wrapped model's state dict are prefixed ``net.``.
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.net = model
+
+    def forward(self, x: torch.Tensor):
+        """Return the head's raw prediction dict for the image batch `x`."""
+        self.net.model[-1].training = True
+        return self.net(x)
+
+
+def training_loss(model: torch.nn.Module, batch: dict, preds) -> torch.Tensor:
+    """The model's training loss (summed over its components, as Ultralytics' trainer backpropagates it).
+
+    Args:
+        model (torch.nn.Module): The model whose criterion is used (``model.args`` set by `training_loader`).
+        batch (dict): A batch of `training_loader`.
+        preds: The raw predictions (`RawPredictions`) for ``batch["img"]``.
+    """
+    loss, _ = model.loss(batch, preds)
+    return loss.sum()

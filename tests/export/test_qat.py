@@ -1,0 +1,137 @@
+"""Quantisation-aware fine-tuning before INT8 (`export qat_epochs=`): trained through the quantisers, saved without."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.export.export_cases import IMGSZ
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _fused(checkpoint):
+    from ultralytics import YOLO
+
+    return YOLO(str(checkpoint)).model.float().fuse()
+
+
+def _tune(checkpoint, out, **kwargs):
+    from yolo_attention.export.qat import qat_fine_tune
+
+    common = {"imgsz": IMGSZ, "epochs": 1, "batch": 8, "subset_size": 8, "workers": 0}
+    return qat_fine_tune(checkpoint, "pcb-mini.yaml", out, **{**common, **kwargs})
+
+
+def test_fake_quantised_model_rounds_activations_and_passes_gradients_to_the_weights(trained_cbam, pcb_batch):
+    pytest.importorskip("nncf")
+    from yolo_attention.export.qat import fake_quantised
+    from yolo_attention.integration import RawPredictions
+
+    net = _fused(trained_cbam)
+    for p in net.parameters():
+        p.requires_grad_(True)
+    quantised = fake_quantised(net, "pcb-mini.yaml", IMGSZ, subset_size=8)
+    quantised.eval()
+    with torch.no_grad():  # the features the head reads (a tiny model's scores hardly depend on its input)
+        exact = RawPredictions(net)(pcb_batch)["feats"][0]
+        rounded = quantised(pcb_batch)["feats"][0]
+    assert rounded.shape == exact.shape
+    error = (rounded - exact).abs().max().item()
+    assert error > 1e-3 * exact.abs().max().item(), error  # 8-bit rounding, far above float noise (~1e-6)
+    assert error < 0.5 * exact.abs().max().item()  # and still the same model
+
+    quantised.train()
+    quantised(pcb_batch)["feats"][0].square().sum().backward()
+    weights = dict(quantised.named_parameters())
+    first = weights["net.model.0.conv.weight"]
+    assert first.grad is not None and first.grad.abs().sum() > 0
+
+
+def test_fine_tune_moves_the_weights_saves_a_plain_checkpoint_and_leaves_the_source_alone(trained_cbam, tmp_path):
+    pytest.importorskip("nncf")
+    before = trained_cbam.read_bytes()
+    qat = _tune(trained_cbam, tmp_path / "qat.pt")
+    again = _tune(trained_cbam, tmp_path / "again.pt")
+    plain = _tune(trained_cbam, tmp_path / "plain.pt", quantize=False)
+    assert trained_cbam.read_bytes() == before
+
+    source, tuned = _fused(trained_cbam).state_dict(), _fused(qat).state_dict()
+    assert set(tuned) == set(source)  # the model's own tensors only: no quantiser is left in the checkpoint
+    names = {type(m).__name__ for m in _fused(qat).modules()}
+    assert not [n for n in names if "Quantize" in n or "NNCF" in n], names
+    moved = [k for k in source if source[k].is_floating_point() and not torch.equal(source[k], tuned[k])]
+    assert "model.0.conv.weight" in moved and len(moved) > len(source) // 2
+
+    repeat, float_only = _fused(again).state_dict(), _fused(plain).state_dict()
+    assert all(torch.equal(tuned[k], repeat[k]) for k in tuned)  # same seed, same weights
+    assert not torch.equal(tuned["model.0.conv.weight"], float_only["model.0.conv.weight"])  # the quantisers mattered
+
+
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"epochs": 0}, "qat_epochs must be"),
+        ({"epochs": True}, "qat_epochs must be"),
+        ({"lr": 2.0}, "qat_lr must be"),
+        ({"batch": 0}, "batch must be"),
+    ],
+)
+def test_fine_tune_rejects_settings_that_cannot_be_meant(kwargs, fragment, tmp_path):
+    with pytest.raises(ValueError, match=fragment):
+        _tune("yolov8n-eca.yaml", tmp_path / "x.pt", **kwargs)
+
+
+def test_fine_tune_rejects_a_model_not_built_for_the_data(tmp_path):
+    from yolo_attention.export.qat import qat_fine_tune
+
+    with pytest.raises(ValueError, match=r"nc=80\) was not built for 'faces-synthetic.yaml'"):
+        qat_fine_tune("yolov8n-eca.yaml", "faces-synthetic.yaml", tmp_path / "x.pt", imgsz=IMGSZ, workers=0)
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_int8_export_with_qat_exports_the_fine_tuned_weights(trained_cbam, tmp_path):
+    pytest.importorskip("nncf")
+    from ultralytics import YOLO
+
+    from yolo_attention.export import export_and_verify
+
+    [report] = export_and_verify(
+        trained_cbam,
+        "openvino",
+        imgsz=IMGSZ,
+        int8=True,
+        data="pcb-mini.yaml",
+        out_dir=tmp_path,
+        images=4,
+        int8_compare=False,
+        subset_size=8,
+        qat_epochs=0.5,
+    )
+    assert report.error is None and report.passed, report.line()
+    checkpoint = tmp_path / "best_qat.pt"
+    assert report.artifact == str(tmp_path / "best_qat_int8_openvino_model")
+    assert any(f"exported from {checkpoint}" in note for note in report.notes), report.notes
+    assert any("fine-tuned model's own mAP50" in note for note in report.notes), report.notes
+    tuned, source = YOLO(str(checkpoint)).model.state_dict(), _fused(trained_cbam).state_dict()
+    assert not torch.equal(tuned["model.0.conv.weight"], source["model.0.conv.weight"])
+    assert report.ref_map50 is not None  # judged against the original model's mAP
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["format=onnx", "qat_epochs=1", "data=pcb-mini.yaml"], "onnx would be exported in floating point"),
+        (["format=openvino", "qat_epochs=1", "data=pcb-mini.yaml"], "add int8=True"),
+        (["format=openvino", "int8=True", "qat_epochs=-1", "data=pcb-mini.yaml"], "qat_epochs must be"),
+        (["format=openvino", "int8=True", "qat_epochs=one", "data=pcb-mini.yaml"], "qat_epochs"),
+    ],
+)
+def test_export_qat_bad_input_is_one_line(args, fragment):
+    from click.testing import CliRunner
+
+    from yolo_attention.cli.export_cmd import export as export_command
+
+    result = CliRunner().invoke(export_command, ["model=yolov8n-cbam.yaml", *args])
+    assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output, result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1, result.output
