@@ -135,3 +135,16 @@ def test_export_qat_bad_input_is_one_line(args, fragment):
     result = CliRunner().invoke(export_command, ["model=yolov8n-cbam.yaml", *args])
     assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output, result.output
     assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1, result.output
+
+
+@pytest.mark.parametrize(
+    "precision,map50,expected",
+    [("int8", 0.700, "INT8 loses 1.00 mAP50 points; qat_epochs=1"), ("int8", 0.706, None), ("fp16", 0.6, None)],
+)
+def test_report_suggests_qat_only_for_an_int8_export_that_loses_more_than_half_a_point(precision, map50, expected):
+    from yolo_attention.export.exporter import qat_hint
+    from yolo_attention.export.report import ParityReport
+
+    hint = qat_hint(ParityReport("openvino", "m", precision, map50=map50, ref_map50=0.71))
+    assert hint == expected if expected is None else hint.startswith(expected)
+    assert qat_hint(ParityReport("openvino", "m", "int8")) is None  # not validated: nothing to go by
