@@ -303,7 +303,10 @@ def export_and_verify(
 
 
 def qat_hint(report: ParityReport) -> str | None:
-    """A note suggesting ``qat_epochs=`` for a validated INT8 export that loses more than `QAT_HINT_DROP` points.
+    """A note suggesting ``qat_epochs=`` for a validated INT8 OpenVINO export losing more than `QAT_HINT_DROP` points.
+
+    OpenVINO only: that is where the fine-tuning was measured to keep the loss within 0.5 point. (On ``qnn`` it
+    lowered one DeepPCB model's loss from 2.0 to 1.4 points, still beyond the 1-point tolerance.)
 
     Examples:
         >>> qat_hint(ParityReport("openvino", "m", "int8", map50=0.70, ref_map50=0.71)).split(";")[0]
@@ -311,7 +314,9 @@ def qat_hint(report: ParityReport) -> str | None:
         >>> qat_hint(ParityReport("openvino", "m", "int8", map50=0.708, ref_map50=0.71)) is None
         True
     """
-    if report.precision != "int8" or not report.validated or report.map50_drop <= QAT_HINT_DROP:
+    if report.format != "openvino" or report.precision != "int8" or not report.validated:
+        return None
+    if report.map50_drop <= QAT_HINT_DROP:
         return None
     return (
         f"INT8 loses {report.map50_drop:.2f} mAP50 points; qat_epochs=1 fine-tunes one epoch with fake quantisation "
