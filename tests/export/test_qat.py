@@ -50,22 +50,50 @@ def test_fake_quantised_model_rounds_activations_and_passes_gradients_to_the_wei
 
 def test_fine_tune_moves_the_weights_saves_a_plain_checkpoint_and_leaves_the_source_alone(trained_cbam, tmp_path):
     pytest.importorskip("nncf")
+    from nncf.torch.quantization.extensions import QuantizedFunctionsCPU
+    from ultralytics import YOLO
+
+    QuantizedFunctionsCPU.get("Quantize_forward")  # loaded on first use, after which results differ in the last bits
     before = trained_cbam.read_bytes()
-    qat = _tune(trained_cbam, tmp_path / "qat.pt")
+    model = YOLO(str(trained_cbam))
+    given = {k: v.clone() for k, v in model.model.state_dict().items()}
+    qat = _tune(model, tmp_path / "qat.pt")  # a YOLO object: fine-tuned as a copy
     again = _tune(trained_cbam, tmp_path / "again.pt")
     plain = _tune(trained_cbam, tmp_path / "plain.pt", quantize=False)
+    other_seed = _tune(trained_cbam, tmp_path / "seed1.pt", seed=1)
     assert trained_cbam.read_bytes() == before
+    assert model.model.state_dict().keys() == given.keys()  # not fused
+    assert all(torch.equal(given[k], v) for k, v in model.model.state_dict().items())
 
-    source, tuned = _fused(trained_cbam).state_dict(), _fused(qat).state_dict()
+    # Checkpoints are saved in FP16, as Ultralytics saves them: compare at that precision.
+    source = {k: v.half() for k, v in _fused(trained_cbam).state_dict().items()}
+    tuned = {k: v.half() for k, v in _fused(qat).state_dict().items()}
     assert set(tuned) == set(source)  # the model's own tensors only: no quantiser is left in the checkpoint
     names = {type(m).__name__ for m in _fused(qat).modules()}
     assert not [n for n in names if "Quantize" in n or "NNCF" in n], names
     moved = [k for k in source if source[k].is_floating_point() and not torch.equal(source[k], tuned[k])]
-    assert "model.0.conv.weight" in moved and len(moved) > len(source) // 2
+    assert "model.0.conv.weight" in moved and len(moved) > len(source) // 2, len(moved)
 
-    repeat, float_only = _fused(again).state_dict(), _fused(plain).state_dict()
-    assert all(torch.equal(tuned[k], repeat[k]) for k in tuned)  # same seed, same weights
-    assert not torch.equal(tuned["model.0.conv.weight"], float_only["model.0.conv.weight"])  # the quantisers mattered
+    def weights(path):
+        return _fused(path).state_dict()["model.0.conv.weight"]
+
+    assert torch.equal(weights(qat), weights(again))  # same seed (and a YOLO or its file): same weights
+    assert not torch.equal(weights(qat), weights(other_seed))  # the seed reaches the batches
+    assert not torch.equal(weights(qat), weights(plain))  # the quantisers shaped the training
+
+
+def test_fine_tune_trains_a_pose_model_on_its_keypoints(tmp_path):
+    """The face models have pose heads: their loss (boxes and landmarks) is what is trained."""
+    pytest.importorskip("nncf")
+    from ultralytics import YOLO
+
+    from yolo_attention.export.qat import qat_fine_tune
+
+    out = qat_fine_tune(
+        "yolov8n-face-ecasam.yaml", "faces-synthetic.yaml", tmp_path / "face.pt", IMGSZ, 0.25, subset_size=8, workers=0
+    )
+    tuned = YOLO(str(out))
+    assert tuned.task == "pose" and tuned.model.model[-1].kpt_shape == [5, 3]
 
 
 @pytest.mark.parametrize(
@@ -92,29 +120,33 @@ def test_fine_tune_rejects_a_model_not_built_for_the_data(tmp_path):
 
 def test_int8_export_with_qat_exports_the_fine_tuned_weights(trained_cbam, tmp_path):
     pytest.importorskip("nncf")
+    import shutil
+
     from ultralytics import YOLO
 
     from yolo_attention.export import export_and_verify
 
+    weights = tmp_path / "w" / "best.pt"
+    weights.parent.mkdir()
+    shutil.copy(trained_cbam, weights)
     [report] = export_and_verify(
-        trained_cbam,
+        weights,
         "openvino",
         imgsz=IMGSZ,
         int8=True,
         data="pcb-mini.yaml",
-        out_dir=tmp_path,
         images=4,
         int8_compare=False,
         subset_size=8,
         qat_epochs=0.5,
     )
     assert report.error is None and report.passed, report.line()
-    checkpoint = tmp_path / "best_qat.pt"
-    assert report.artifact == str(tmp_path / "best_qat_int8_openvino_model")
+    checkpoint = weights.parent / "best_qat.pt"  # no out_dir: beside the checkpoint
+    assert report.artifact == str(weights.parent / "best_qat_int8_openvino_model")
     assert any(f"exported from {checkpoint}" in note for note in report.notes), report.notes
     assert any("fine-tuned model's own mAP50" in note for note in report.notes), report.notes
     tuned, source = YOLO(str(checkpoint)).model.state_dict(), _fused(trained_cbam).state_dict()
-    assert not torch.equal(tuned["model.0.conv.weight"], source["model.0.conv.weight"])
+    assert not torch.equal(tuned["model.0.conv.weight"], source["model.0.conv.weight"].half().float())
     assert report.ref_map50 is not None  # judged against the original model's mAP
 
 
@@ -125,16 +157,31 @@ def test_int8_export_with_qat_exports_the_fine_tuned_weights(trained_cbam, tmp_p
         (["format=openvino", "qat_epochs=1", "data=pcb-mini.yaml"], "add int8=True"),
         (["format=openvino", "int8=True", "qat_epochs=-1", "data=pcb-mini.yaml"], "qat_epochs must be"),
         (["format=openvino", "int8=True", "qat_epochs=one", "data=pcb-mini.yaml"], "qat_epochs"),
+        (["format=openvino", "int8=True", "qat_lr=1e-4", "data=pcb-mini.yaml"], "qat_epochs=, which is not set"),
+        (["format=openvino", "int8=True", "qat_epochs=1", "qat_lr=5", "data=pcb-mini.yaml"], "qat_lr must be"),
+        (["format=openvino", "int8=True", "qat_epochs=1", "data=faces-synthetic.yaml"], "was not built for"),
+        (["format=openvino", "int8=True", "qat_epochs=1"], "needs data="),
     ],
 )
-def test_export_qat_bad_input_is_one_line(args, fragment):
+def test_export_qat_bad_input_is_one_line(args, fragment, trained_cbam):
     from click.testing import CliRunner
 
     from yolo_attention.cli.export_cmd import export as export_command
 
-    result = CliRunner().invoke(export_command, ["model=yolov8n-cbam.yaml", *args])
+    result = CliRunner().invoke(export_command, [f"model={trained_cbam}", *args])
     assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output, result.output
     assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1, result.output
+
+
+def test_export_qat_needs_a_checkpoint():
+    from click.testing import CliRunner
+
+    from yolo_attention.cli.export_cmd import export as export_command
+
+    args = ["model=yolov8n-cbam.yaml", "format=openvino", "int8=True", "qat_epochs=1", "data=pcb-mini.yaml"]
+    result = CliRunner().invoke(export_command, args)
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+    assert "give a checkpoint (model=best.pt), not a model built from yolov8n-cbam.yaml" in result.output
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,7 @@ def test_training_loader_gives_ultralytics_train_batches_seeded_by_torch(repo):
 def test_head_returns_raw_predictions_whenever_its_flag_is_set_and_loss_takes_them(repo):
     """Detect returns its raw dict (boxes, scores, feats) when its own `training` flag is set, even with the model in
     eval mode; BaseModel.loss(batch, preds) takes that dict and returns per-component losses to sum."""
-    from yolo_attention.integration import RawPredictions, training_loader, training_loss
+    from yolo_attention.integration import RawPredictions, forget_loss, training_loader, training_loss
 
     torch.manual_seed(0)
     model = tasks.DetectionModel("yolov8n.yaml", nc=6, verbose=False)
@@ -284,5 +284,11 @@ def test_head_returns_raw_predictions_whenever_its_flag_is_set_and_loss_takes_th
     assert loss.shape == (3,) and set(items) == {"box_loss", "cls_loss", "dfl_loss"}
     total = training_loss(model, batch, preds)
     assert total.ndim == 0 and torch.isfinite(total) and torch.isclose(total, loss.sum())
+    built = model.criterion  # built once from model.args, kept on the model, rebuilt once forgotten
+    assert built is not None and training_loss(model, batch, preds) is not None and model.criterion is built
+    forget_loss(model)
+    assert model.criterion is None
+    model.args.cls = 2 * model.args.cls
+    assert training_loss(model, batch, preds) > total  # the rebuilt criterion reads the new gain
     total.backward()
     assert model.model[0].conv.weight.grad.abs().sum() > 0

@@ -80,9 +80,10 @@ def export(overrides):
     images=8 rtol=1e-3 map_tol=       images compared; output tolerance; mAP50 drop allowed for FP16/INT8
     int8_compare=True                 also measure INT8 without gate protection
     subset_size=300                   INT8 calibration images
-    qat_epochs=0 qat_lr=1e-5          INT8 only: first fine-tune this many epochs on data='s train split
-                                      with fake quantisation (NNCF), then export the fine-tuned weights,
-                                      saved as <stem>_qat.pt beside the exports
+    qat_epochs=0 qat_lr=1e-5          INT8 of a checkpoint only: first fine-tune it this many epochs on
+                                      data='s train split with fake quantisation (NNCF; on device=, else
+                                      the CPU), save it as <stem>_qat.pt in out_dir (else beside the
+                                      checkpoint) and export that: <stem>_qat_int8_openvino_model
     simplify=True device=             simplify ONNX graphs (onnxslim); export device
     (out= and subset= are the deprecated names of out_dir= and subset_size=)
 

@@ -17,6 +17,7 @@ Ultralytics' own INT8 export does, so the comparison isolates the attention gate
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
@@ -35,6 +36,7 @@ __all__ = [
     "gate_nodes",
     "head_nodes",
     "quantize_openvino",
+    "quiet_nncf",
 ]
 
 GATE_TYPES = ("Sigmoid", "HSigmoid", "HardSigmoid")
@@ -93,6 +95,18 @@ def head_nodes(ov_model, head_index: int) -> list[str]:
     """
     prefixes = (f"__module.model.{head_index}/", f"__module.model.{head_index}.dfl")
     return [op.get_friendly_name() for op in ov_model.get_ordered_ops() if op.get_friendly_name().startswith(prefixes)]
+
+
+@contextlib.contextmanager
+def quiet_nncf():
+    """Lower NNCF's logger to warnings while quantising (it logs one INFO line per op it leaves unquantised)."""
+    logger = logging.getLogger("nncf")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def calibration_dataset(data: str | Path, imgsz: int = 640, split: str = "train", n: int = 300, seed: int = 0):
@@ -182,10 +196,7 @@ def quantize_openvino(
         ]
         ignored = list(dict.fromkeys(ignored))
     dataset = calibration_dataset(data, imgsz, split, subset_size, seed=calibration_seed)
-    nncf_logger = logging.getLogger("nncf")
-    level = nncf_logger.level
-    nncf_logger.setLevel(logging.WARNING)  # one INFO line per op it leaves unquantised otherwise
-    try:
+    with quiet_nncf():
         quantized = nncf.quantize(
             ov_model,
             dataset,
@@ -194,8 +205,6 @@ def quantize_openvino(
             ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
             advanced_parameters=advanced_parameters,
         )
-    finally:
-        nncf_logger.setLevel(level)
     src_dir = xml.parent
     stem = src_dir.name.removesuffix("_openvino_model") if src_dir.name.endswith("_openvino_model") else xml.stem
     out = Path(out_dir) if out_dir else src_dir.parent / f"{stem}_int8_openvino_model"

@@ -14,7 +14,6 @@ that checkpoint post-training as usual ("QAT-then-PTQ": the learned ranges are n
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import random
 import time
@@ -47,30 +46,29 @@ def check_qat_settings(epochs: float, lr: float, batch: int = 8) -> None:
 def fake_quantised(net, data: str | Path, imgsz: int, subset_size: int = 300):
     """Return a copy of the Ultralytics model `net` with NNCF's fake quantisers, returning raw head predictions.
 
-    NNCF's post-training quantisation of the PyTorch model (MIXED preset, as the OpenVINO INT8 export uses) places
-    the quantisers and calibrates their ranges on up to `subset_size` letterboxed train images of `data`. The copy
-    is differentiable: training it trains its weights through the 8-bit rounding. Its state dict holds the model's
-    tensors under ``net.`` (`RawPredictions`) besides the quantisers' own.
+    NNCF's post-training quantisation of the PyTorch model (MIXED preset, as the OpenVINO INT8 export uses, though
+    here the attention gates are quantised too) places the quantisers and calibrates their ranges on up to
+    `subset_size` letterboxed train images of `data`, on the device `net` is on. NNCF finds each quantiser again by
+    module and call order, so the copy must run as calibrated: in eval mode. It is differentiable: training it trains
+    its weights through the 8-bit rounding. Its state dict holds the model's tensors under ``net.``
+    (`RawPredictions`) besides the quantisers' own.
     """
     import nncf
     import torch
 
-    from yolo_attention.export.int8 import calibration_dataset
+    from yolo_attention.export.int8 import calibration_dataset, quiet_nncf
     from yolo_attention.integration import RawPredictions
 
+    device = next(net.parameters()).device
     calibration = calibration_dataset(data, imgsz, "train", subset_size)
-    nncf_logger = logging.getLogger("nncf")
-    level = nncf_logger.level
-    nncf_logger.setLevel(logging.WARNING)
-    try:
+    images = [torch.from_numpy(a).to(device) for a in calibration.get_inference_data()]
+    with quiet_nncf():
         return nncf.quantize(
             RawPredictions(net),
-            nncf.Dataset([torch.from_numpy(a) for a in calibration.get_inference_data()]),
+            nncf.Dataset(images),
             preset=nncf.QuantizationPreset.MIXED,
-            subset_size=subset_size,
+            subset_size=min(subset_size, len(images)),
         )
-    finally:
-        nncf_logger.setLevel(level)
 
 
 def qat_fine_tune(
@@ -85,6 +83,7 @@ def qat_fine_tune(
     subset_size: int = 300,
     workers: int = 2,
     quantize: bool = True,
+    device: str | None = None,
 ) -> Path:
     """Fine-tune `model` with fake quantisation on the train split of `data`; save and return the float checkpoint.
 
@@ -96,36 +95,47 @@ def qat_fine_tune(
         epochs (float): Passes over the train split; fractions allowed (0.5 is half the batches).
         lr (float): Adam learning rate.
         batch (int): Batch size.
-        seed (int): Torch seed: the same seed gives the same batches and the same weights on the same machine.
+        seed (int): Seed of the batches and augmentation: the same seed gives the same weights, run by run, on the
+            same machine and threads. (NNCF loads its CPU kernels on first use; the first QAT of a process differs
+            from later ones in the last bits.)
         subset_size (int): Calibration images of the fake quantisers (from the train split).
         workers (int): Loader worker processes.
         quantize (bool): Insert the fake quantisers; False fine-tunes the same way without them (the comparator).
+        device (str, optional): Where to train (Ultralytics' ``device``: ``cpu``, ``0``, ...); the CPU by default.
+
+    The model is trained in eval mode, as it is exported and as the quantisers were calibrated: BatchNorm layers
+    left unfused (in CoordAtt, BAM) keep their statistics, CoordAtt takes its exported path and DropPath is off.
 
     Returns:
-        (Path): `out`, a checkpoint Ultralytics loads (``YOLO(out)``), Conv+BN fused.
+        (Path): `out`, a checkpoint Ultralytics loads (``YOLO(out)``), Conv+BN fused, saved in FP16 as Ultralytics
+            saves every checkpoint.
 
     Raises:
-        ValueError: Bad `epochs`, `lr` or `batch`, or a model whose classes or keypoints are not the dataset's.
+        ValueError: Bad `epochs`, `lr` or `batch`, a model whose classes or keypoints are not the dataset's, or a
+            loss that stops being finite (a learning rate too high).
     """
     import numpy as np
     import torch
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
+    from ultralytics.utils.torch_utils import select_device
 
-    from yolo_attention.integration import RawPredictions, training_loader, training_loss
+    from yolo_attention.integration import RawPredictions, forget_loss, training_loader, training_loss
 
     check_qat_settings(epochs, lr, batch)
     torch.manual_seed(seed)  # loader workers seed their augmentation from it; with workers=0 it runs here:
     random.seed(seed)
     np.random.seed(seed)
     yolo = YOLO(str(model)) if isinstance(model, (str, Path)) else copy.deepcopy(model)
-    net = yolo.model.float().fuse()
+    # Ultralytics' select_device would also drop the CPU threads to cpu_count - 1 for the rest of the process
+    dev = torch.device("cpu") if device in (None, "", "cpu") else select_device(device, verbose=False)
+    net = yolo.model.float().fuse().to(dev).eval()
     for p in net.parameters():
         p.requires_grad_(True)
     loader = training_loader(net, data, imgsz, batch, yolo.task, workers)  # checks the model fits the data first
     wrapped = fake_quantised(net, data, imgsz, subset_size) if quantize else RawPredictions(net)
     optimizer = torch.optim.Adam([p for p in wrapped.parameters() if p.requires_grad], lr=lr)
-    wrapped.train()
+    wrapped.eval()
     steps = max(1, math.ceil(epochs * len(loader)))
     every = max(1, steps // 10)
     step, start = 0, time.time()
@@ -135,10 +145,10 @@ def qat_fine_tune(
     )
     while step < steps:
         for batch_data in loader:
-            batch_data["img"] = batch_data["img"].float() / 255
+            batch_data["img"] = batch_data["img"].to(dev).float() / 255
             loss = training_loss(net, batch_data, wrapped(batch_data["img"]))
             if not torch.isfinite(loss):
-                raise RuntimeError(f"QAT loss is {loss.item()} at step {step + 1}; try a lower qat_lr")
+                raise ValueError(f"QAT loss is {loss.item()} at step {step + 1}; try a lower qat_lr than {lr:g}")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -147,16 +157,15 @@ def qat_fine_tune(
                 LOGGER.info(f"  QAT step {step}/{steps}  loss {loss.item():.3f}  ({time.time() - start:.0f} s)")
             if step >= steps:
                 break
-    if quantize:  # NNCF 3.4 hooks into `net` itself; a version that trains a copy needs its weights copied back
+    if quantize:  # NNCF trained a copy of `net`: bring its weights back
         state = {k.removeprefix("net."): v for k, v in wrapped.state_dict().items() if k.startswith("net.")}
         result = net.load_state_dict(state, strict=False)
         if result.missing_keys:
             raise RuntimeError(f"fine-tuned weights missing for {result.missing_keys[:3]}")
-    net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
-    net.criterion = None
-    yolo.model = net
+    forget_loss(net)
+    yolo.model = net.cpu()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     yolo.save(str(out))

@@ -31,6 +31,7 @@ __all__ = [
     "RampIterations",
     "clip_grad_norm_at",
     "expose_module",
+    "forget_loss",
     "install",
     "original_load",
     "read_checkpoint",
@@ -60,7 +61,8 @@ INTERNALS = {
     "Ultralytics' own augmenting dataset and loader, configured by get_cfg (quantisation-aware fine-tuning)",
     "head raw predictions in training mode, BaseModel.loss": "the head returns its raw prediction dict when its "
     "`training` flag is set, whatever the model's mode, and model.loss(batch, preds) takes that dict with the loss "
-    "gains read from model.args (RawPredictions, training_loss)",
+    "gains read from model.args by a criterion it builds once into model.criterion (RawPredictions, training_loss, "
+    "forget_loss)",
 }
 
 _ORIGINAL = {}  # name -> the Ultralytics function we wrapped, kept so wrapping is idempotent
@@ -366,6 +368,7 @@ def training_loader(model: torch.nn.Module, data: str | Path, imgsz: int, batch:
     stride = max(int(model.stride.max()), 32)
     dataset = build_yolo_dataset(args, info["train"], batch, info, mode="train", stride=stride)
     model.args = args
+    forget_loss(model)  # a criterion built earlier holds the gains of another configuration
     return build_dataloader(dataset, batch, workers, shuffle=True)
 
 
@@ -397,3 +400,11 @@ def training_loss(model: torch.nn.Module, batch: dict, preds) -> torch.Tensor:
     """
     loss, _ = model.loss(batch, preds)
     return loss.sum()
+
+
+def forget_loss(model: torch.nn.Module) -> None:
+    """Drop the criterion `BaseModel.loss` built and keeps on the model.
+
+    The next loss builds it again from ``model.args``, and a saved model does not carry it.
+    """
+    model.criterion = None
