@@ -76,8 +76,32 @@ def evaluate(checkpoint: Path, data: Path) -> tuple[float, float]:
     return validate_map(fp32, data, 320)[0], validate_map(int8, data, 320)[0]
 
 
+def summarise(folders: list[Path]) -> None:
+    """Pair the float and qat arms of every (model, seed) in the qat.json of `folders`; print the paired differences
+    (qat - float) per model and over all, mean with its 95 % t-interval."""
+    from yolo_attention.compare.stats import t_interval
+
+    rows = [r for folder in folders for r in json.loads((folder / "qat.json").read_text())]
+    arms = {(r["model"], r["seed"], r["arm"]): r for r in rows}
+    pairs = [(m, s) for (m, s, arm) in arms if arm == "qat" and (m, s, "float") in arms]
+    print(
+        f"{'model':<32}{'n':>3}  {'drop, float arm':<18}  {'drop, qat arm':<18}  qat - float: drop, INT8 mAP50 [95% CI]"
+    )
+    for model in [*dict.fromkeys(m for m, _ in pairs), None]:
+        chosen = [(m, s) for m, s in pairs if model is None or m == model]
+        drops = [(arms[(m, s, "float")]["drop_pts"], arms[(m, s, "qat")]["drop_pts"]) for m, s in chosen]
+        int8 = [100 * (arms[(m, s, "qat")]["int8_map50"] - arms[(m, s, "float")]["int8_map50"]) for m, s in chosen]
+        d_mean, d_low, d_high = t_interval([q - f for f, q in drops])
+        i_mean, i_low, i_high = t_interval(int8)
+        floats, qats = ", ".join(f"{f:.2f}" for f, _ in drops), ", ".join(f"{q:.2f}" for _, q in drops)
+        name = model or "all"
+        line = f"{name:<32}{len(chosen):>3}  {floats if model else '':<18}  {qats if model else '':<18}  "
+        print(line + f"{d_mean:+.2f} [{d_low:+.2f}, {d_high:+.2f}], {i_mean:+.2f} [{i_low:+.2f}, {i_high:+.2f}]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--summary", type=Path, nargs="+", help="only summarise the qat.json of these --out folders")
     parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="DeepPCB trainval folder")
     add_source_arguments(parser)
     parser.add_argument("--epochs", type=float, default=1.0)
@@ -85,6 +109,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     parser.add_argument("--out", type=Path, default=Path("runs/qat-deeppcb"))
     args = parser.parse_args()
+    if args.summary:
+        summarise(args.summary)
+        return
     data = build_holdout(args.src, REPO_ROOT / "runs" / "pcb").with_name("baseline.yaml")
     rows = []
     for name in args.only.split(","):
