@@ -302,8 +302,8 @@ def export_and_verify(
 def qat_hint(report: ParityReport) -> str | None:
     """A note suggesting ``qat_epochs=`` for a validated INT8 OpenVINO export losing more than `QAT_HINT_DROP` points.
 
-    OpenVINO only: that is where the fine-tuning was measured to keep the loss within 0.5 point. (On ``qnn`` it
-    lowered one DeepPCB model's loss from 2.0 to 1.4 points, still beyond the 1-point tolerance.)
+    OpenVINO only: that is where the fine-tuning was measured (tools/qat_deeppcb.py). (On ``qnn`` it lowered one
+    DeepPCB model's loss from 2.0 to 1.4 points, still beyond the 1-point tolerance.)
 
     Examples:
         >>> qat_hint(ParityReport("openvino", "m", "int8", map50=0.70, ref_map50=0.71)).split(";")[0]
@@ -317,7 +317,7 @@ def qat_hint(report: ParityReport) -> str | None:
         return None
     return (
         f"INT8 loses {report.map50_drop:.2f} mAP50 points; qat_epochs=1 fine-tunes one epoch with fake quantisation "
-        "first, which kept DeepPCB models within 0.5 point (README, INT8)"
+        "first: on DeepPCB that lowered the loss by 0.2 point on average, not for every model (README, INT8)"
     )
 
 
