@@ -35,9 +35,9 @@ bit for bit on a tiny CBAM.) The extra epoch alone moves ECA's and CoordAtt's FP
 to 0.35-0.78: how much INT8 loses depends on the weights more than on the quantisation recipe.
 
     nice python tools/qat_deeppcb.py --from runs/int8-deeppcb-acc --only yolov8n-eca,yolov8n-coordatt --seeds 0,1,2
-    python tools/qat_deeppcb.py --summary runs/qat-deeppcb runs/qat-deeppcb-s0 runs/qat-deeppcb-more-s0 \
-        runs/qat-deeppcb-more-s1 runs/qat-deeppcb-more-s2 runs/qat-deeppcb-coordatt-eval   # a later folder's run
-                                                                                           # replaces an earlier one's
+    python tools/qat_deeppcb.py --summary runs/qat-deeppcb{,-s0,-more-s0,-more-s1,-more-s2,-coordatt-eval}
+
+(--summary pairs the arms of the runs in those folders; a later folder's run replaces an earlier one's.)
 """
 
 from __future__ import annotations
