@@ -5,18 +5,29 @@ uint8 activations and weights, per tensor, min/max ranges, the quantisation para
 calibrated on real images of the dataset's train split. The QNN EP compiles it for the device's HTP when the session
 is created (``<stem>_int8_qdq.onnx``: a portable model, not a context binary for one chip). Each choice below comes
 from a run on the QNN EP's HTP backend (onnxruntime-qnn 2.7.0, QAIRT 2.51; the HTP simulator of x86-64 Linux) with
-trained yolov8n, -cbam, -eca and -coordatt checkpoints at 320 px on DeepPCB:
+trained yolov8n, -cbam, -eca and -coordatt checkpoints at 320 px on DeepPCB (`tools/qnn_deeppcb.py`):
 
-- 8-bit activations in the body, not Ultralytics' own ``format=qnn`` recipe (16-bit activations, compiled context
-  binary). That export stops on CBAM at opset 18 (onnxruntime's symbolic shape inference cannot follow a ReduceMax
-  whose axes are an input) and, exported at opset 17, loses 70 of 129 PyTorch boxes of yolov8n-cbam on the HTP; 8-bit
-  activations keep all of them (and every box of the other variants within the INT8 criterion's 10 %).
+- 8-bit activations in the body (w8a8), not 16-bit (w8a16, Ultralytics' own ``format=qnn`` recipe; `quantize_qnn`
+  can write it, ``scheme="w8a16"``, for such measurements). As a QDQ graph w8a16 is far closer to PyTorch
+  (onnxruntime's CPU EP: mAP50 within 0.3 point of PyTorch on the 199 held-out boards, where w8a8 loses 1.3-2.4), but
+  the HTP does not compute it as the graph says. Compared tensor by tensor with the CPU EP on one board: its first
+  16-bit convolution is already off by up to 117 output steps (with uint8 asymmetric weights; int8 symmetric ones
+  bring an isolated convolution to within ~10 steps, but not the rest), and from layer 7 of yolov8n on, SiLU's
+  multiplications come out anywhere in the 16-bit range. On 40 held-out boards the HTP's w8a16 lost 1.8 mAP50 points
+  on the shipped yolov8n and 24.8 on a fine-tuned one (85 of 120 PyTorch boxes found), against 0.2 and -0.6 for w8a8.
+  The export's mAP is measured on the CPU EP (the simulator is too slow for a dataset), so a w8a16 export would
+  report accuracy the phone may not have. Ultralytics' own export also stops on CBAM at opset 18 (onnxruntime's
+  symbolic shape inference cannot follow a ReduceMax whose axes are an input) and, exported at opset 17, loses 70 of
+  129 PyTorch boxes of yolov8n-cbam on the HTP.
 - The detection head's decoding runs on 16-bit activations, its convolutions on 8-bit. The head's output concatenates
   box coordinates (0..imgsz px) and class scores (0..1): on one 8-bit grid the scores get 2-4 levels and every
   detection is lost (0 of 58 PyTorch boxes found).
 - Division by a constant is rewritten as multiplication by its reciprocal (`reciprocal_divisions`; the head's
   ``(x1y1 + x2y2) / 2``): with 16-bit activations the HTP cannot build a Div by a constant (graph finalisation fails
   with QNN_COMMON_ERROR_MEM_ALLOC), the Mul it builds. ``x / 2`` and ``x * 0.5`` are the same float.
+- Weights per tensor: per-channel int8 weights gained nothing on the QDQ graph (CBAM: mean score error 0.00048
+  against 0.00051), and onnxruntime's CPU EP, which measures the export's mAP, computes them wrongly on an AVX2 CPU
+  without VNNI (u8s8 saturation: 26.8 mAP50 points lost, 0.3 with graph optimisation off).
 - Min/max calibration: percentile calibration failed on ECA and CoordAtt models (onnxruntime's histogram "Too many
   bins for data range") and gained nothing measurable on the others.
 
@@ -35,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "QNN_SCHEMES",
     "QNNSupport",
     "compare_qnn_cpu",
     "head_decode_tensors",
@@ -45,6 +57,25 @@ __all__ = [
 ]
 
 _LAYER = re.compile(r"^/model\.(\d+)/")  # Ultralytics' ONNX node names: /model.<layer>/...
+
+QNN_SCHEMES = {
+    "w8a8": "8-bit weights and activations, the head's decoding in 16 bits: what the export writes",
+    "w8a16": "8-bit weights, 16-bit activations: for measurements only, the HTP does not compute it as written",
+}
+"""Quantisation schemes of `quantize_qnn`, in the names of Ultralytics' ``quantize=`` (its qnn export: w8a16)."""
+
+
+def _scheme(scheme) -> str:
+    """Return `scheme` as a `QNN_SCHEMES` key (case-insensitive), or raise a one-line ValueError.
+
+    Examples:
+        >>> _scheme("W8A16")
+        'w8a16'
+    """
+    name = str(scheme).strip().lower()
+    if name not in QNN_SCHEMES:
+        raise ValueError(f"scheme={scheme} is not a QNN scheme: use one of {', '.join(QNN_SCHEMES)}")
+    return name
 
 
 def reciprocal_divisions(model) -> list[str]:
@@ -149,6 +180,7 @@ def quantize_qnn(
     subset_size: int = 300,
     split: str = "train",
     seed: int = 0,
+    scheme: str = "w8a8",
 ) -> Path:
     """Quantise an Ultralytics FP32 ONNX export into a QDQ model for the QNN EP's HTP backend (see the module docs).
 
@@ -159,12 +191,15 @@ def quantize_qnn(
         subset_size (int): Calibration images (at most), drawn with a fixed seed from `split`.
         split (str): Dataset split to calibrate on (the train split keeps the validation images unseen).
         seed (int): Seed of the draw.
+        scheme (str): ``w8a8`` (8-bit activations, the head's decoding in 16; what the export writes) or ``w8a16``
+            (every activation in 16 bits, for measurements: the HTP does not compute it as written, see the module
+            docs). Weights are uint8 per tensor in both. See `QNN_SCHEMES`.
 
     Returns:
         (Path): The QDQ model, with Ultralytics' metadata and a ``quantization`` property saying how it was made.
 
     Raises:
-        ValueError: A dynamic input, or a graph not exported by Ultralytics.
+        ValueError: A dynamic input, a graph not exported by Ultralytics, or an unknown `scheme`.
     """
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantType, quantize
@@ -174,6 +209,7 @@ def quantize_qnn(
 
     if not isinstance(subset_size, int) or isinstance(subset_size, bool) or subset_size < 1:
         raise ValueError(f"subset_size must be an int >= 1, got {subset_size!r}")
+    scheme = _scheme(scheme)
     src = Path(fp32_onnx)
     target = Path(out) if out is not None else src.with_name(f"{src.stem}_int8_qdq.onnx")
     model = onnx.load(str(src))
@@ -189,7 +225,7 @@ def quantize_qnn(
         model,
         _Calibration(files, input_name, imgsz),
         calibrate_method=CalibrationMethod.MinMax,
-        activation_type=QuantType.QUInt8,
+        activation_type=QuantType.QUInt16 if scheme == "w8a16" else QuantType.QUInt8,
         weight_type=QuantType.QUInt8,
         init_overrides=overrides,
         stride=chunk,
@@ -199,9 +235,10 @@ def quantize_qnn(
     qdq = onnx.load(str(target))
     prop = qdq.metadata_props.add()
     prop.key = "quantization"
+    body = "uint16 activations" if scheme == "w8a16" else "uint8 activations (head decoding uint16)"
     prop.value = (
-        f"QDQ for the QNN EP (HTP): uint8 activations and weights per tensor, head decoding uint16, min/max "
-        f"calibration on {len(files)} images of the {split} split of {data}"
+        f"QDQ for the QNN EP (HTP), {scheme}: {body}, uint8 weights per tensor, min/max calibration on "
+        f"{len(files)} images of the {split} split of {data}"
     )
     onnx.save(qdq, str(target))
     return target
