@@ -102,7 +102,7 @@ class TestSnapdragonExport:
 
         # PyTorch's detections, matched box by box, with the attention in play. The INT8 rule's score tolerance (0.1)
         # is at the edge for per-tensor 8-bit QNN models: 0.10-0.12 on these, depending on the inserted layers' random
-        # start, and 0.14-0.22 on trained DeepPCB checkpoints (README, Snapdragon; the verdict is not loosened). What
+        # start, and 0.14-0.38 on trained DeepPCB checkpoints (README, Snapdragon; the verdict is not loosened). What
         # must hold whatever the start: nearly every box matched, no score off by more than trained models are.
         d = r.detections
         assert d is not None and d.evidence and d.reference >= 20
