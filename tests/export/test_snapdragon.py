@@ -120,19 +120,17 @@ class TestSnapdragonExport:
     @needs_qnn
     def test_htp_against_the_cpu_ep_on_the_same_qdq_model(self, tmp_path):
         """The HTP rounds in fixed point, the CPU EP (no graph optimisation) in float: not bit-exact, the same boxes."""
-        from yolo_attention.export import compare_qnn_cpu
+        from yolo_attention.export import compare_qnn_cpu, quantize_qnn
 
         model = _detector("eca", tmp_path / "cfg")
-        [r] = export_and_verify(
-            model, "qnn", imgsz=IMGSZ, data="pcb-mini.yaml", out_dir=tmp_path / "out", images=4, subset_size=32
-        )
-        assert r.error is None, r.error
+        fp32 = Path(model.export(format="onnx", imgsz=IMGSZ, verbose=False))
+        artifact = quantize_qnn(fp32, "pcb-mini.yaml", tmp_path / "eca_int8_qdq.onnx", subset_size=32)
         images = load_images(imgsz=IMGSZ, n=4)
-        found = compare_qnn_cpu(r.artifact, images, nc=len(model.names))
+        found = compare_qnn_cpu(artifact, images, nc=len(model.names))
         match = found["detections"]
         assert match.evidence and match.unmatched <= match.allowed_unmatched, match.text()
         assert 0 < found["mean_abs"] < 2.0  # pixels and scores: a step or two of 8 bits here and there
-        run = load_runtime(r.artifact)  # the loader by file name: QNN EP, HTP, fallback disabled
+        run = load_runtime(artifact)  # the loader by file name: QNN EP, HTP, fallback disabled
         anchors = sum((IMGSZ // stride) ** 2 for stride in (8, 16, 32))
         assert run(images[:1].numpy()).shape == (1, 4 + len(model.names), anchors)
 
