@@ -54,20 +54,19 @@ SCHEMES = ("w8a8", "w8a16")
 
 
 def board_labels(path: Path, imgsz: int):
-    """Classes and letterboxed xyxy pixel boxes of one board's YOLO label file."""
+    """Classes and letterboxed xyxy pixel boxes of one board's YOLO label file (the image scaled to fit, centred)."""
     import cv2
     import numpy as np
-    from ultralytics.utils.ops import xywh2xyxy
+    from ultralytics.data.utils import img2label_paths
 
-    labels = Path(str(path).replace("/images/", "/labels/")).with_suffix(".txt")
-    rows = np.loadtxt(labels, ndmin=2) if labels.is_file() else np.zeros((0, 5))
+    from yolo_attention.data.yolo_labels import read_yolo_labels
+
     h, w = cv2.imread(str(path)).shape[:2]
     r = min(imgsz / h, imgsz / w)
-    pad_w, pad_h = (imgsz - w * r) / 2, (imgsz - h * r) / 2
-    boxes = xywh2xyxy(rows[:, 1:5].copy())
-    boxes[:, [0, 2]] = boxes[:, [0, 2]] * w * r + pad_w
-    boxes[:, [1, 3]] = boxes[:, [1, 3]] * h * r + pad_h
-    return rows[:, 0].astype(int), boxes
+    labels = Path(img2label_paths([str(path)])[0])
+    boxes = read_yolo_labels(labels, w * r, h * r) if labels.is_file() else []
+    pad = np.array([imgsz - w * r, imgsz - h * r] * 2) / 2
+    return np.array([b[0] for b in boxes], int), np.array([b[1:] for b in boxes], float).reshape(-1, 4) + pad
 
 
 def score(outputs, truths, nc: int) -> tuple[float, float]:
@@ -86,7 +85,7 @@ def score(outputs, truths, nc: int) -> tuple[float, float]:
         if len(det) and len(cls):
             iou = box_iou(torch.tensor(boxes, dtype=torch.float32), torch.tensor(det[:, :4])).numpy()
             iou *= cls[:, None] == det[:, 5][None].astype(int)
-            for i, t in enumerate(thresholds):  # Ultralytics' match_predictions: one prediction per truth, best IoU
+            for i, t in enumerate(thresholds):  # Ultralytics' earlier match_predictions: one per truth, best IoU first
                 pairs = np.array(np.nonzero(iou >= t)).T
                 if len(pairs):
                     pairs = pairs[np.argsort(-iou[pairs[:, 0], pairs[:, 1]])]

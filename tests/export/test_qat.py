@@ -6,7 +6,6 @@ those tests in the main process, the suite's pytest process crashed (segmentatio
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_qat_tests_pass_in_their_own_process(tmp_path):
     cmd = [sys.executable, "-m", "pytest", "tests/export/qat_isolated.py", "-q", "-p", "no:cacheprovider"]
     out = subprocess.run(
-        [*cmd, "--basetemp", str(tmp_path / "basetemp")], capture_output=True, text=True, cwd=REPO, env=os.environ,
-        timeout=840,
+        [*cmd, "--basetemp", str(tmp_path / "basetemp")], capture_output=True, text=True, cwd=REPO, timeout=840,
     )  # fmt: skip
     summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
