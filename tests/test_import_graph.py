@@ -87,11 +87,20 @@ def test_only_integration_touches_ultralytics_internals():
 
 
 def test_import_yolo_attention_loads_no_training_export_data_or_eval():
-    code = "import sys, json, yolo_attention; print(json.dumps(sorted(m for m in sys.modules if m.startswith('yolo_attention'))))"
+    """Nor the weight-transfer layer (loaded on the first weight load), nor installed packages' metadata."""
+    code = (
+        "import sys, json; from importlib import metadata; scans = []; scan = metadata.entry_points;"
+        "metadata.entry_points = lambda **kw: scans.append(kw.get('group')) or scan(**kw);"
+        "import yolo_attention; loaded = sorted(m for m in sys.modules if m.startswith('yolo_attention'));"
+        "print(json.dumps([loaded, scans]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded, scans = json.loads(out.stdout.strip().splitlines()[-1])
     heavy = [
-        m for m in loaded if m.split(".")[1:2] and m.split(".")[1] in ("training", "export", "data", "eval", "cli")
+        m
+        for m in loaded
+        if m.split(".")[1:2] and m.split(".")[1] in ("training", "export", "data", "eval", "cli", "arch")
     ]
     assert not heavy, heavy
     assert "yolo_attention.modules" in loaded and "yolo_attention.integration" in loaded
+    assert "yolo_attention.modules" not in scans, "import yolo_attention scanned the installed packages' metadata"

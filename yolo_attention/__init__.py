@@ -11,10 +11,8 @@ training, export, data and evaluation layers load when first used (``yolo_attent
 from __future__ import annotations
 
 import importlib
-import logging
 from importlib import metadata
 
-from yolo_attention.arch.transfer import load_into
 from yolo_attention.integration import attention_layer_indices, expose_module, install
 from yolo_attention.modules import MODULES, get_module, set_attention
 from yolo_attention.modules.registry import add_register_listener
@@ -40,9 +38,6 @@ try:
 except metadata.PackageNotFoundError:  # a source checkout that was never installed
     __version__ = "0.0.0+unknown"
 
-ENTRY_POINT_GROUP = "yolo_attention.modules"
-LOGGER = logging.getLogger(__name__)
-
 
 def register_module(cls=None, *, name=None, overwrite=False):
     """Register an attention module so model YAMLs can name it; usable as a decorator or a call.
@@ -62,15 +57,11 @@ def register_module(cls=None, *, name=None, overwrite=False):
     return _register_module(cls, name=name, overwrite=overwrite)
 
 
-def _load_entry_points() -> None:
-    """Register the modules that installed third-party packages declare in the `yolo_attention.modules` group."""
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = entry.load()
-            if isinstance(obj, type):
-                register_module(obj, name=entry.name)
-        except Exception as e:  # a broken third-party package must not break `import yolo_attention`
-            LOGGER.warning(f"yolo-attention: entry point '{entry.name}' ({entry.value}) could not be loaded: {e}")
+def _load_into(model, weights, key_loader, verbose=True):
+    """`BaseModel.load` from now on: the correspondence-aware transfer, imported on the first weight load."""
+    from yolo_attention.arch.transfer import load_into
+
+    return load_into(model, weights, key_loader=key_loader, verbose=verbose)
 
 
 # Public names whose layers load on first use: `import yolo_attention` stays as light as registration allows.
@@ -96,6 +87,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-install(load=load_into)
-add_register_listener(expose_module)
-_load_entry_points()
+install(load=_load_into)
+add_register_listener(expose_module)  # entry-point modules of installed packages register on first use of MODULES

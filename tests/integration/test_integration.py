@@ -163,8 +163,10 @@ def test_register_module_makes_a_third_party_class_usable_in_yaml(forget_registr
     assert isinstance(model.model[4], Doubler) and model.model[4].c1 == 56
 
 
-def test_entry_point_modules_are_registered_on_import(tmp_path):
-    """A package that declares `yolo_attention.modules` entry points is picked up by `import yolo_attention`."""
+@pytest.fixture
+def thirdparty(tmp_path):
+    """An installed third-party package declaring a `Gain` module in the `yolo_attention.modules` entry-point group;
+    returns the environment for a fresh process that sees it."""
     pkg = tmp_path / "thirdparty_attn.py"
     pkg.write_text(
         textwrap.dedent(
@@ -183,15 +185,38 @@ def test_entry_point_modules_are_registered_on_import(tmp_path):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty-attn\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[yolo_attention.modules]\nGain = thirdparty_attn:Gain\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+
+
+def _run(code: str, env: dict, cwd) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+GAIN_CFG = "{'nc':1,'backbone':[[-1,1,'Conv',[8,3,2]],[-1,1,'Gain',[2.0]]],'head':[[[-1],1,'Detect',['nc']]]}"
+
+
+def test_entry_point_modules_are_registered_on_import(thirdparty, tmp_path):
+    """A package that declares `yolo_attention.modules` entry points is usable in a model YAML after
+    `import yolo_attention`, and listed by the registry."""
     code = (
         "import yolo_attention; from ultralytics.nn.tasks import DetectionModel;"
-        "cfg={'nc':1,'backbone':[[-1,1,'Conv',[8,3,2]],[-1,1,'Gain',[2.0]]],'head':[[[-1],1,'Detect',['nc']]]};"
-        "m=DetectionModel(cfg, verbose=False); print(type(m.model[1]).__name__, m.model[1].gain)"
+        f"m=DetectionModel({GAIN_CFG}, verbose=False); print(type(m.model[1]).__name__, m.model[1].gain)"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "Gain 2.0"
+    assert _run(code, thirdparty, tmp_path) == "Gain 2.0"
+    code = "import yolo_attention as ya; print('Gain' in ya.MODULES, ya.get_module('gain').__module__)"
+    assert _run(code, thirdparty, tmp_path) == "True thirdparty_attn"
+
+
+def test_entry_point_module_checkpoint_loads_weights_only(thirdparty, tmp_path):
+    """A checkpoint holding an entry-point module loads under ULTRALYTICS_SAFE_LOAD=1 after `import yolo_attention`
+    alone: the module joins the weights-only allow-list before the file is read."""
+    (tmp_path / "gain.yaml").write_text(str(eval(GAIN_CFG)).replace("'", '"'))
+    code = "import yolo_attention; from ultralytics import YOLO; YOLO('gain.yaml').save('gain.pt'); print('saved')"
+    assert _run(code, thirdparty, tmp_path) == "saved"
+    code = "import yolo_attention; from ultralytics import YOLO; m = YOLO('gain.pt'); print(m.model.model[1].gain)"
+    assert _run(code, {**thirdparty, "ULTRALYTICS_SAFE_LOAD": "1"}, tmp_path) == "2.0"
 
 
 LOAD_SCRIPT = """

@@ -19,6 +19,7 @@ from ultralytics.utils import downloads
 
 from yolo_attention.common.models import layers_of
 from yolo_attention.modules import MODULES, AttentionModule, is_attention
+from yolo_attention.modules.registry import load_entry_points
 from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_model_cfgs, find_bundled
 
@@ -50,7 +51,8 @@ INTERNALS = {
     "goes through it; wrapped to place source layers by correspondence before Ultralytics' key matching",
     "ultralytics.nn.tasks.load_checkpoint": "reads a checkpoint file into its model (read_checkpoint)",
     "ultralytics.utils.downloads.attempt_download_asset": "every .pt load (torch_safe_load) resolves the file "
-    "through it, looked up at call time; wrapped so shipped weights resolve by name (yolov8n-deeppcb.pt)",
+    "through it, looked up at call time; wrapped so shipped weights resolve by name (yolov8n-deeppcb.pt) and so "
+    "installed packages' entry-point modules are allow-listed before a weights-only load",
     "layer attributes .f .i .type": "set on every layer by parse_model; correspondence reads them",
     "ultralytics.engine.trainer.BaseTrainer.optimizer_step": "clips with torch.nn.utils.clip_grad_norm_(..., "
     "max_norm=10.0) looked up at call time; clip_grad_norm_at() substitutes the configured norm",
@@ -167,6 +169,7 @@ def check_layer_names(d: dict) -> None:
 
 
 def _parse_model(d, ch, verbose=True):
+    load_entry_points()  # installed packages' modules become YAML names before the first model is built
     check_layer_names(d)
     return _ORIGINAL["parse_model"](d, ch, verbose)
 
@@ -255,6 +258,7 @@ class RampIterations:
 
 
 def _attempt_download_asset(file, *args, **kwargs):
+    load_entry_points()  # installed packages' modules join the weights-only allow-list before a checkpoint is read
     if not Path(str(file)).exists():
         bundled = find_bundled(str(file).strip())
         if bundled is not None and bundled.suffix == ".pt":

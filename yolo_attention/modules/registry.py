@@ -1,23 +1,99 @@
-"""Name -> class registry of attention modules, so model YAMLs and third parties can refer to them by name."""
+"""Name -> class registry of attention modules, so model YAMLs and third parties can refer to them by name.
+
+Installed packages declare modules in the `yolo_attention.modules` entry-point group. They are registered when the
+registry is first read, not at import: scanning every installed distribution's metadata costs about 10 ms, which
+`import yolo_attention` does not need to pay.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from importlib import metadata
 
 from torch import nn
 
 from .suggest import did_you_mean
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "MODULES",
     "add_register_listener",
     "get_module",
     "is_attention",
+    "load_entry_points",
     "register_module",
     "remove_register_listener",
 ]
 
-MODULES: dict[str, type[nn.Module]] = {}
+ENTRY_POINT_GROUP = "yolo_attention.modules"
+LOGGER = logging.getLogger(__name__)
+_ENTRY_POINTS = {"loaded": False}
+
+
+def load_entry_points() -> None:
+    """Register the modules that installed packages declare in the `yolo_attention.modules` group, once.
+
+    Reading `MODULES` calls it, and so do YAML parsing and checkpoint loading through the integration. A package that
+    fails to load is reported as a warning: a broken third-party package must not break the plugin.
+    """
+    if _ENTRY_POINTS["loaded"]:
+        return
+    _ENTRY_POINTS["loaded"] = True  # before loading: an entry point's own module may read or extend the registry
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = entry.load()
+            if isinstance(obj, type):
+                register_module(obj, name=entry.name)
+        except Exception as e:
+            LOGGER.warning(f"yolo-attention: entry point '{entry.name}' ({entry.value}) could not be loaded: {e}")
+
+
+class _Registry(dict):
+    """A dict whose reads first register the installed packages' entry-point modules (`load_entry_points`)."""
+
+    def __getitem__(self, key):
+        load_entry_points()
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        load_entry_points()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        load_entry_points()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        load_entry_points()
+        return super().__len__()
+
+    def __repr__(self) -> str:
+        load_entry_points()
+        return super().__repr__()
+
+    def get(self, key, default=None):
+        load_entry_points()
+        return super().get(key, default)
+
+    def keys(self):
+        load_entry_points()
+        return super().keys()
+
+    def values(self):
+        load_entry_points()
+        return super().values()
+
+    def items(self):
+        load_entry_points()
+        return super().items()
+
+    def copy(self) -> dict:
+        load_entry_points()
+        return dict(super().items())
+
+
+MODULES: dict[str, type[nn.Module]] = _Registry()
 """Registered modules by name, in registration order. Read it; add to it with `register_module`."""
 
 _LISTENERS: list[Callable[[str, type[nn.Module]], None]] = []
@@ -72,7 +148,7 @@ def register_module(
         key = module_cls.__name__ if name is None else name
         if not isinstance(key, str) or not key.isidentifier():
             raise ValueError(f"register_module name must be a Python identifier (e.g. 'MyAttention'), got {key!r}")
-        existing = MODULES.get(key)
+        existing = dict.get(MODULES, key)  # no entry-point discovery while registering
         if existing is module_cls:
             return module_cls
         if existing is not None and not overwrite and not _is_redefinition(existing, module_cls):
@@ -121,7 +197,7 @@ def add_register_listener(fn: Callable[[str, type[nn.Module]], None]) -> Callabl
     if not callable(fn):
         raise ValueError(f"add_register_listener expects a callable fn(name, cls), got {fn!r}")
     if fn not in _LISTENERS:
-        for key, module_cls in list(MODULES.items()):
+        for key, module_cls in list(dict.items(MODULES)):  # what is registered now; discovery adds later
             fn(key, module_cls)
         _LISTENERS.append(fn)  # only once it accepted every existing module
     return fn
