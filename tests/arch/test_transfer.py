@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import yaml
@@ -214,6 +216,23 @@ def test_insert_places_attention_and_saves_a_rebuildable_yaml(
     assert saved.name.startswith("yolov8n-cbam-") and yaml.safe_load(saved.read_text())["attention"]["module"] == "CBAM"
     rebuilt = YOLO(str(saved))
     assert [type(m).__name__ for m in rebuilt.model.model] == [type(m).__name__ for m in model.model.model]
+
+
+def test_inserted_model_exports_as_its_yaml_not_over_the_source(pretrained_baseline, tmp_path, monkeypatch):
+    """Ultralytics' load hands a model the source checkpoint's path, beside which export() writes: an inserted model
+    would write `last.onnx` into the baseline's folder (over its export; into the package for the shipped weights).
+    It is named after its own YAML and written where any YAML-built model's export is, the working directory."""
+    import shutil
+
+    source = tmp_path / "baseline" / "last.pt"
+    source.parent.mkdir()
+    shutil.copy(pretrained_baseline, source)
+    model = yolo_attention.insert(str(source), "eca", save_dir=tmp_path / "models")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    exported = Path(model.export(format="torchscript", imgsz=64, verbose=False)).resolve()
+    assert exported == tmp_path / "work" / "yolov8n-eca-backbone.torchscript", exported
+    assert sorted(p.name for p in source.parent.iterdir()) == ["last.pt"]
 
 
 def test_insert_from_the_bundled_layout_matches_the_bundled_model(tmp_path):

@@ -82,4 +82,8 @@ def insert(
     result = YOLO(str(out))
     if weights is not None:
         result.load(weights)
+        # Ultralytics' load hands the model the source checkpoint's path, beside which `export()` writes: this is
+        # another architecture, so its exports are named after its YAML and written where any YAML-built model's are
+        # (the working directory), not over the baseline's nor into the package folder that holds the shipped weights
+        result.model.pt_path = None
     return result
