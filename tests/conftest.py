@@ -11,6 +11,22 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("YOLO_OFFLINE", "1")  # Ultralytics: never try the network from tests
 
 
+def _share_the_cores() -> None:
+    """Under pytest-xdist, give each worker its share of the cores, before torch is imported.
+
+    Each worker runs whole test files; with every worker's OpenMP pool as wide as the machine, threads spinning for the
+    cores another worker is using make the numeric tests many times slower. Subprocesses inherit the setting.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = str(max(1, cores // workers))
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
+
+
+_share_the_cores()
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO

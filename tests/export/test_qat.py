@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_qat_tests_pass_in_their_own_process(tmp_path):
-    cmd = [sys.executable, "-m", "pytest", "tests/export/qat_isolated.py", "-q", "-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", "tests/export/qat_isolated.py", "-q", "-p", "no:cacheprovider", "-n", "0"]
     out = subprocess.run(
         [*cmd, "--basetemp", str(tmp_path / "basetemp")], capture_output=True, text=True, cwd=REPO, timeout=840,
     )  # fmt: skip

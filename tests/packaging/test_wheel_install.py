@@ -1,6 +1,8 @@
-"""The package as users get it: a built wheel, installed non-editable into a fresh environment, used from an empty folder.
+"""The package as users get it: a built wheel, installed non-editable into a fresh environment, used from an empty
+folder.
 
-The editable install the rest of the suite runs on finds bundled files in the checkout; this test proves the wheel
+One wheel is built per run (pip builds in the checkout's build/ folder, so two builds at once would collide). The
+editable install the rest of the suite runs on finds bundled files in the checkout; this test proves the wheel
 finds its own (model YAMLs, pcb-mini, schedules, configs, shipped weights). For speed the environment reuses the
 already installed dependencies (a venv with system site-packages, the wheel installed with --no-deps).
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -20,15 +24,35 @@ def _run(cmd, cwd, env, timeout=600):
     return out.stdout + out.stderr
 
 
-@pytest.mark.slow
-def test_wheel_install_works_from_an_empty_folder(repo, tmp_path):
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def wheel(repo, tmp_path_factory) -> Path:
+    wheels = tmp_path_factory.mktemp("wheels")
     _run(
         [sys.executable, "-m", "pip", "wheel", str(repo), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
-        cwd=tmp_path,
+        cwd=wheels,
         env=os.environ.copy(),
     )
-    wheel = next(wheels.glob("yolo_attention-*.whl"))
+    return next(wheels.glob("yolo_attention-*.whl"))
+
+
+@pytest.mark.slow
+def test_wheel_ships_model_cfgs_and_dataset(wheel):
+    """A plain (non-editable) install must carry the bundled model YAMLs, the pcb-mini dataset and the schedules."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "yolo_attention/model_cfgs/yolov8-cbam.yaml" in names
+    assert "yolo_attention/model_cfgs/yolov8-pose-ecasam.yaml" in names
+    assert "yolo_attention/datasets/pcb-mini.yaml" in names
+    assert "yolo_attention/datasets/pcb-mini/LICENSE" in names
+    assert sum(n.startswith("yolo_attention/datasets/pcb-mini/images/train/") for n in names) == 32
+    assert sum(n.startswith("yolo_attention/datasets/pcb-mini/labels/val/") for n in names) == 8
+    assert any(n.endswith("entry_points.txt") for n in names)
+    assert {"yolo_attention/schedules/two-stage.yaml", "yolo_attention/schedules/four-phase.yaml"} <= names
+    assert {"yolo_attention/configs/quickstart.yaml", "yolo_attention/configs/example.yaml"} <= names
+    assert "yolo_attention/training/runner.py" in names
+
+
+@pytest.mark.slow
+def test_wheel_install_works_from_an_empty_folder(wheel, tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path, env=os.environ.copy())
     python, cli = venv / "bin" / "python", venv / "bin" / "yolo-attn"
