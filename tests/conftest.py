@@ -21,10 +21,30 @@ def _share_the_cores() -> None:
     if workers > 1:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         threads = str(max(1, cores // workers))
-        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
+        os.environ.setdefault("OMP_NUM_THREADS", threads)  # a setting of the user's own stands
+        os.environ.setdefault("MKL_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
 
 
 _share_the_cores()
+
+
+def pytest_configure(config):
+    """Before pytest-xdist starts its workers, write the bundled datasets' label caches once.
+
+    Ultralytics writes `labels/*.cache` beside the data on first use; two workers doing that at once can race (its
+    save checks for an old file, then unlinks it, outside its error handling).
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from ultralytics.data.dataset import YOLODataset
+    from ultralytics.data.utils import check_det_dataset
+
+    import yolo_attention  # noqa: F401  (finds the bundled dataset YAMLs)
+
+    for name, task in (("pcb-mini.yaml", "detect"), ("faces-synthetic.yaml", "pose")):
+        data = check_det_dataset(name)
+        for split in ("train", "val"):
+            YOLODataset(img_path=data[split], data=data, task=task, imgsz=64, augment=False)
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,12 @@ from importlib import metadata
 
 from yolo_attention.integration import attention_layer_indices, expose_module, install
 from yolo_attention.modules import MODULES, get_module, set_attention
-from yolo_attention.modules.registry import add_register_listener
+from yolo_attention.modules.registry import ENTRY_POINT_GROUP, add_register_listener
 from yolo_attention.modules.registry import register_module as _register_module
 
 __all__ = [
     "__version__",
+    "ENTRY_POINT_GROUP",
     "MODULES",
     "LayerMap",
     "attention_layer_indices",

@@ -233,6 +233,8 @@ def test_inserted_model_exports_as_its_yaml_not_over_the_source(pretrained_basel
     exported = Path(model.export(format="torchscript", imgsz=64, verbose=False)).resolve()
     assert exported == tmp_path / "work" / "yolov8n-eca-backbone.torchscript", exported
     assert sorted(p.name for p in source.parent.iterdir()) == ["last.pt"]
+    # the same architecture keeps Ultralytics' behaviour: the weights' file names its exports
+    assert YOLO("yolov8n.yaml").load(str(source)).model.pt_path == str(source)
 
 
 def test_insert_from_the_bundled_layout_matches_the_bundled_model(tmp_path):
@@ -283,7 +285,9 @@ def test_identity_transfer_predicts_as_the_baseline_and_frozen_training_keeps_fr
         name="t",
         val=False,
     )
-    report = yolo_attention.arch.transfer._LAST_REPORT.get()
+    from yolo_attention.arch import transfer
+
+    report = transfer._LAST_REPORT.get()
     assert report.transferred == report.total  # the trainer's rebuild went through the plugin too
 
     last = tmp_path / "t" / "weights" / "last.pt"

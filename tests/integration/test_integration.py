@@ -197,7 +197,7 @@ def _run(code: str, env: dict, cwd) -> str:
 GAIN_CFG = "{'nc':1,'backbone':[[-1,1,'Conv',[8,3,2]],[-1,1,'Gain',[2.0]]],'head':[[[-1],1,'Detect',['nc']]]}"
 
 
-def test_entry_point_modules_are_registered_on_import(thirdparty, tmp_path):
+def test_entry_point_modules_are_registered_on_first_use(thirdparty, tmp_path):
     """A package that declares `yolo_attention.modules` entry points is usable in a model YAML after
     `import yolo_attention`, and listed by the registry."""
     code = (
@@ -215,8 +215,13 @@ def test_entry_point_module_checkpoint_loads_weights_only(thirdparty, tmp_path):
     (tmp_path / "gain.yaml").write_text(str(eval(GAIN_CFG)).replace("'", '"'))
     code = "import yolo_attention; from ultralytics import YOLO; YOLO('gain.yaml').save('gain.pt'); print('saved')"
     assert _run(code, thirdparty, tmp_path) == "saved"
+    safe = {**thirdparty, "ULTRALYTICS_SAFE_LOAD": "1"}
     code = "import yolo_attention; from ultralytics import YOLO; m = YOLO('gain.pt'); print(m.model.model[1].gain)"
-    assert _run(code, {**thirdparty, "ULTRALYTICS_SAFE_LOAD": "1"}, tmp_path) == "2.0"
+    assert _run(code, safe, tmp_path) == "2.0"
+    # the load above was weights-only: without the plugin the class is refused
+    code = "from ultralytics import YOLO; YOLO('gain.pt')"
+    refused = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=safe, cwd=tmp_path)
+    assert refused.returncode != 0 and "gain.pt" in refused.stderr, refused.stderr[-2000:]
 
 
 LOAD_SCRIPT = """

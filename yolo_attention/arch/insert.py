@@ -81,9 +81,5 @@ def insert(
     write_model_yaml(new, out, [comment], notes)
     result = YOLO(str(out))
     if weights is not None:
-        result.load(weights)
-        # Ultralytics' load hands the model the source checkpoint's path, beside which `export()` writes: this is
-        # another architecture, so its exports are named after its YAML and written where any YAML-built model's are
-        # (the working directory), not over the baseline's nor into the package folder that holds the shipped weights
-        result.model.pt_path = None
+        result.load(weights)  # another architecture: it no longer carries the source's path (see load_into)
     return result

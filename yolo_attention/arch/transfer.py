@@ -167,6 +167,12 @@ def load_into(
                     module.enable_residual_gate(0.0)
         placed = _placed(source, mapping, len(dst_layers))
         original_load(dst, placed, verbose=False)
+        if new_attention or any(d != s for d, s in mapping.items()):
+            # Ultralytics' load hands the model the source checkpoint's path (pt_path), beside which export() writes:
+            # this is another architecture, so its exports are named after its own YAML and written where any
+            # YAML-built model's are (the working directory), not over the baseline's export nor into the package
+            # folder of the shipped weights
+            dst.pt_path = None
         report = corresponded_report(
             name, source, dst, placed, mapping, new_attention, attn_init, bool(mapped.attention_source)
         )

@@ -2,7 +2,8 @@
 
 Everything here is guarded by a canary test (tests/test_canary.py) that fails loudly when an Ultralytics release
 changes one of the internals listed in `INTERNALS`. Nothing in Ultralytics is edited or copied: names are added to
-`ultralytics.nn.tasks`' namespace and three functions there and in `ultralytics.data.utils` are wrapped.
+`ultralytics.nn.tasks`' namespace, and five functions are wrapped (`parse_model`, `check_yaml`, `BaseModel.load`,
+`ultralytics.data.utils.check_file` and `ultralytics.utils.downloads.attempt_download_asset`).
 """
 
 from __future__ import annotations

@@ -13,10 +13,12 @@ from .glsa import GLSA, LOCALS, register_local
 from .glsa_strategies import FUSIONS, RESIDUALS, register_fusion, register_residual
 from .multi_head_attention import MultiHeadAttention
 from .registry import (
+    ENTRY_POINT_GROUP,
     MODULES,
     add_register_listener,
     get_module,
     is_attention,
+    load_entry_points,
     register_module,
     remove_register_listener,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "CBAM",
     "ECA",
     "ECASAM",
+    "ENTRY_POINT_GROUP",
     "FUSIONS",
     "GATES",
     "GLSA",
@@ -49,6 +52,7 @@ __all__ = [
     "did_you_mean",
     "get_module",
     "is_attention",
+    "load_entry_points",
     "make_gate",
     "register_fusion",
     "register_local",

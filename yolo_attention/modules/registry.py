@@ -8,6 +8,7 @@ registry is first read, not at import: scanning every installed distribution's m
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from importlib import metadata
 
@@ -28,25 +29,41 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "yolo_attention.modules"
 LOGGER = logging.getLogger(__name__)
-_ENTRY_POINTS = {"loaded": False}
+_ENTRY_POINTS = {"state": "pending"}  # pending -> loading (in the thread that holds the lock) -> loaded
+_ENTRY_POINTS_LOCK = threading.RLock()
 
 
 def load_entry_points() -> None:
     """Register the modules that installed packages declare in the `yolo_attention.modules` group, once.
 
-    Reading `MODULES` calls it, and so do YAML parsing and checkpoint loading through the integration. A package that
-    fails to load is reported as a warning: a broken third-party package must not break the plugin.
+    Reading `MODULES` calls it, and so do YAML parsing and checkpoint loading through Ultralytics. Call it yourself
+    before a `torch.load(weights_only=True)` of your own that must rebuild such a module. Another thread waits until
+    the modules are registered; a package that fails to load is reported as a warning (a broken third-party package
+    must not break the plugin).
     """
-    if _ENTRY_POINTS["loaded"]:
+    if _ENTRY_POINTS["state"] == "loaded":
         return
-    _ENTRY_POINTS["loaded"] = True  # before loading: an entry point's own module may read or extend the registry
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    with _ENTRY_POINTS_LOCK:
+        if _ENTRY_POINTS["state"] != "pending":  # loaded meanwhile, or this thread is loading (an entry point's module
+            return  # reading the registry)
+        _ENTRY_POINTS["state"] = "loading"
         try:
-            obj = entry.load()
-            if isinstance(obj, type):
-                register_module(obj, name=entry.name)
-        except Exception as e:
-            LOGGER.warning(f"yolo-attention: entry point '{entry.name}' ({entry.value}) could not be loaded: {e}")
+            try:
+                entries = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+            except Exception as e:
+                LOGGER.warning(f"yolo-attention: installed packages' entry points could not be read: {e}")
+                entries = []
+            for entry in entries:
+                try:
+                    obj = entry.load()
+                    if isinstance(obj, type):
+                        register_module(obj, name=entry.name)
+                except Exception as e:
+                    LOGGER.warning(
+                        f"yolo-attention: entry point '{entry.name}' ({entry.value}) could not be loaded: {e}"
+                    )
+        finally:
+            _ENTRY_POINTS["state"] = "loaded"
 
 
 class _Registry(dict):
@@ -197,9 +214,13 @@ def add_register_listener(fn: Callable[[str, type[nn.Module]], None]) -> Callabl
     if not callable(fn):
         raise ValueError(f"add_register_listener expects a callable fn(name, cls), got {fn!r}")
     if fn not in _LISTENERS:
-        for key, module_cls in list(dict.items(MODULES)):  # what is registered now; discovery adds later
+        seen = dict(dict.items(MODULES))  # what is registered now (entry-point discovery adds later)
+        for key, module_cls in seen.items():
             fn(key, module_cls)
         _LISTENERS.append(fn)  # only once it accepted every existing module
+        for key, module_cls in list(dict.items(MODULES)):  # registered while it ran (a listener reading MODULES)
+            if seen.get(key) is not module_cls:
+                fn(key, module_cls)
     return fn
 
 
