@@ -209,6 +209,20 @@ def test_entry_point_modules_are_registered_on_first_use(thirdparty, tmp_path):
     assert _run(code, thirdparty, tmp_path) == "True thirdparty_attn"
 
 
+def test_entry_point_discovery_makes_another_thread_wait(thirdparty, tmp_path):
+    """While one thread imports the entry points' modules (slowly here), another thread reading the registry waits for
+    them instead of seeing it without them (it would then, e.g., refuse a weights-only checkpoint)."""
+    module = tmp_path / "thirdparty_attn.py"
+    module.write_text("import time\ntime.sleep(1.0)\n" + module.read_text())
+    code = (
+        "import threading, time, yolo_attention; from yolo_attention.modules import load_entry_points; seen = [];"
+        "first = threading.Thread(target=load_entry_points); first.start(); time.sleep(0.3);"
+        "second = threading.Thread(target=lambda: seen.append('Gain' in yolo_attention.MODULES)); second.start();"
+        "first.join(); second.join(); print(seen)"
+    )
+    assert _run(code, thirdparty, tmp_path) == "[True]"
+
+
 def test_entry_point_module_checkpoint_loads_weights_only(thirdparty, tmp_path):
     """A checkpoint holding an entry-point module loads under ULTRALYTICS_SAFE_LOAD=1 after `import yolo_attention`
     alone: the module joins the weights-only allow-list before the file is read."""
