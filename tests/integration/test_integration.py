@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -194,7 +195,11 @@ def _run(code: str, env: dict, cwd) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-GAIN_CFG = "{'nc':1,'backbone':[[-1,1,'Conv',[8,3,2]],[-1,1,'Gain',[2.0]]],'head':[[[-1],1,'Detect',['nc']]]}"
+GAIN_CFG = {
+    "nc": 1,
+    "backbone": [[-1, 1, "Conv", [8, 3, 2]], [-1, 1, "Gain", [2.0]]],
+    "head": [[[-1], 1, "Detect", ["nc"]]],
+}
 
 
 def test_entry_point_modules_are_registered_on_first_use(thirdparty, tmp_path):
@@ -202,7 +207,7 @@ def test_entry_point_modules_are_registered_on_first_use(thirdparty, tmp_path):
     `import yolo_attention`, and listed by the registry."""
     code = (
         "import yolo_attention; from ultralytics.nn.tasks import DetectionModel;"
-        f"m=DetectionModel({GAIN_CFG}, verbose=False); print(type(m.model[1]).__name__, m.model[1].gain)"
+        f"m=DetectionModel({GAIN_CFG!r}, verbose=False); print(type(m.model[1]).__name__, m.model[1].gain)"
     )
     assert _run(code, thirdparty, tmp_path) == "Gain 2.0"
     code = "import yolo_attention as ya; print('Gain' in ya.MODULES, ya.get_module('gain').__module__)"
@@ -226,7 +231,7 @@ def test_entry_point_discovery_makes_another_thread_wait(thirdparty, tmp_path):
 def test_entry_point_module_checkpoint_loads_weights_only(thirdparty, tmp_path):
     """A checkpoint holding an entry-point module loads under ULTRALYTICS_SAFE_LOAD=1 after `import yolo_attention`
     alone: the module joins the weights-only allow-list before the file is read."""
-    (tmp_path / "gain.yaml").write_text(str(eval(GAIN_CFG)).replace("'", '"'))
+    (tmp_path / "gain.yaml").write_text(json.dumps(GAIN_CFG))  # JSON is YAML
     code = "import yolo_attention; from ultralytics import YOLO; YOLO('gain.yaml').save('gain.pt'); print('saved')"
     assert _run(code, thirdparty, tmp_path) == "saved"
     safe = {**thirdparty, "ULTRALYTICS_SAFE_LOAD": "1"}
