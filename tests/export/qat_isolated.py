@@ -1,7 +1,8 @@
 """Quantisation-aware fine-tuning before INT8 (`export qat_epochs=`): trained through the quantisers, saved without.
 
 Run by tests/export/test_qat.py in a process of their own (NNCF's PyTorch backend loads a compiled extension and hooks
-torch functions, state the rest of the suite should not share).
+torch functions, state the rest of the suite should not share). The export runs this fine-tuning in a child process
+(`qat_process`): tests/export/test_qat_process.py, in the main suite.
 """
 
 from __future__ import annotations
@@ -120,38 +121,6 @@ def test_fine_tune_rejects_a_model_not_built_for_the_data(tmp_path):
     with pytest.raises(ValueError, match=r"nc=80\) was not built for 'faces-synthetic.yaml'"):
         qat_fine_tune("yolov8n-eca.yaml", "faces-synthetic.yaml", tmp_path / "x.pt", imgsz=IMGSZ, workers=0)
     assert not (tmp_path / "x.pt").exists()
-
-
-def test_int8_export_with_qat_exports_the_fine_tuned_weights(trained_cbam, tmp_path):
-    pytest.importorskip("nncf")
-    import shutil
-
-    from ultralytics import YOLO
-
-    from yolo_attention.export import export_and_verify
-
-    weights = tmp_path / "w" / "best.pt"
-    weights.parent.mkdir()
-    shutil.copy(trained_cbam, weights)
-    [report] = export_and_verify(
-        weights,
-        "openvino",
-        imgsz=IMGSZ,
-        int8=True,
-        data="pcb-mini.yaml",
-        images=4,
-        int8_compare=False,
-        subset_size=8,
-        qat_epochs=0.5,
-    )
-    assert report.error is None and report.passed, report.line()
-    checkpoint = weights.parent / "best_qat.pt"  # no out_dir: beside the checkpoint
-    assert report.artifact == str(weights.parent / "best_qat_int8_openvino_model")
-    assert any(f"exported from {checkpoint}" in note for note in report.notes), report.notes
-    assert any("fine-tuned model's own mAP50" in note for note in report.notes), report.notes
-    tuned, source = YOLO(str(checkpoint)).model.state_dict(), _fused(trained_cbam).state_dict()
-    assert not torch.equal(tuned["model.0.conv.weight"], source["model.0.conv.weight"].half().float())
-    assert report.ref_map50 is not None  # judged against the original model's mAP
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@
 module per runtime); `parity` compares a run with PyTorch on real images (`images`) and `report` holds the verdict:
 FP32 by a tensor tolerance, FP16/INT8 by their detections matched with PyTorch's (`detections`) and, with a dataset,
 by their mAP (`validation`). `int8` quantises OpenVINO models with NNCF keeping attention gates in floating point,
-after an optional quantisation-aware fine-tuning (`qat`); `tensorrt` holds the engine path; `qnn` quantises ONNX to a
-QDQ INT8 model that onnxruntime's QNN EP runs whole on a Snapdragon HTP; `metadata` records the attention modules in
-the export; `benchmark` measures latency (and `memory` the peak memory) against the matching attention-free baseline
-that `baseline` builds.
+after an optional quantisation-aware fine-tuning (`qat`, run in a process of its own by `qat_process`); `tensorrt`
+holds the engine path; `qnn` quantises ONNX to a QDQ INT8 model that onnxruntime's QNN EP runs whole on a Snapdragon
+HTP; `metadata` records the attention modules in the export; `benchmark` measures latency (and `memory` the peak
+memory) against the matching attention-free baseline that `baseline` builds.
 """
 
 from __future__ import annotations

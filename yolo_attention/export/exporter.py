@@ -183,9 +183,10 @@ def export_and_verify(
         criterion (DetectionCriterion, optional): How FP16/INT8 detections must match PyTorch's; defaults to
             `detections.DETECTION_CRITERIA` for the precision.
         qat_epochs (float): Before an INT8 export, fine-tune the checkpoint this many epochs on the train split of
-            `data` with NNCF's fake quantisers in its graph (`qat.qat_fine_tune`, on `device`, else the CPU), then
-            export and quantise the fine-tuned weights. The fine-tuned checkpoint ``<stem>_qat.pt`` is written to
-            `out_dir` (else beside the checkpoint) and the exports are named after it
+            `data` with NNCF's fake quantisers in its graph (`qat.qat_fine_tune`, on `device`, else the CPU; in a
+            Python process of its own, `qat_process`), then export and quantise the fine-tuned weights. The
+            fine-tuned checkpoint ``<stem>_qat.pt`` is written to `out_dir` (else beside the checkpoint) and the
+            exports are named after it
             (``<stem>_qat_int8_openvino_model``); parity is checked against it and mAP against the original model.
             Needs a checkpoint, `data`, and INT8 for every format. 0 (default) quantises the model as it is.
         qat_lr (float): Adam learning rate of that fine-tuning.
@@ -232,11 +233,11 @@ def export_and_verify(
     out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
     exported, qat_notes = yolo, {}
     if qat_epochs:
-        from yolo_attention.export.qat import qat_fine_tune
+        from yolo_attention.export.qat_process import fine_tune_in_child
 
         src = Path(str(source))
         checkpoint = (out or src.parent) / f"{src.stem}_qat.pt"
-        checkpoint = qat_fine_tune(yolo, data, checkpoint, imgsz, qat_epochs, qat_lr, device=device)
+        checkpoint = fine_tune_in_child(yolo, data, checkpoint, imgsz, qat_epochs, qat_lr, device=device)
         exported = YOLO(str(checkpoint))
         qat_notes = {fmt: _qat_note(fmt, checkpoint, qat_epochs, data) for fmt in fmts}
     inputs = load_images(data, imgsz, images)
