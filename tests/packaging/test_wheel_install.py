@@ -1,10 +1,12 @@
 """The package as users get it: a built wheel, installed non-editable into a fresh environment, used from an empty
 folder.
 
-One wheel is built per run (pip builds in the checkout's build/ folder, so two builds at once would collide). The
-editable install the rest of the suite runs on finds bundled files in the checkout; this test proves the wheel
-finds its own (model YAMLs, pcb-mini, schedules, configs, shipped weights). For speed the environment reuses the
-already installed dependencies (a venv with system site-packages, the wheel installed with --no-deps).
+One wheel is built per run, from a copy of the checkout's files (git's tracked and not-ignored ones): setuptools
+builds in the source's build/ folder and rewrites its egg-info, which would race with the other test workers and
+could ship files a stale build/ still holds. The editable install the rest of the suite runs on finds bundled files
+in the checkout; this test proves the wheel finds its own (model YAMLs, pcb-mini, schedules, configs, shipped
+weights). For speed the environment reuses the already installed dependencies (a venv with system site-packages,
+the wheel installed with --no-deps).
 """
 
 from __future__ import annotations
@@ -24,14 +26,29 @@ def _run(cmd, cwd, env, timeout=600):
     return out.stdout + out.stderr
 
 
+def _source_copy(repo: Path, dest: Path) -> Path:
+    """Copy what a fresh clone of `repo` (with its uncommitted changes) holds to `dest`: no build/, runs/ or caches."""
+    import shutil
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo, capture_output=True
+    )
+    if listed.returncode != 0:  # not a git checkout (an unpacked sdist): everything but build outputs
+        ignore = shutil.ignore_patterns("build", "dist", "runs", "*.egg-info", "__pycache__", ".*")
+        return Path(shutil.copytree(repo, dest, ignore=ignore))
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        if (repo / name).is_file():  # a deleted file is still listed until the deletion is committed
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, dest / name)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def wheel(repo, tmp_path_factory) -> Path:
+    source = _source_copy(repo, tmp_path_factory.mktemp("source") / "yolo-attention")
     wheels = tmp_path_factory.mktemp("wheels")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", str(repo), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
-        cwd=wheels,
-        env=os.environ.copy(),
-    )
+    build = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q"]
+    _run([*build, "-w", str(wheels)], cwd=wheels, env=os.environ.copy())
     return next(wheels.glob("yolo_attention-*.whl"))
 
 
