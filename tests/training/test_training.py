@@ -256,7 +256,8 @@ def test_two_stage_end_to_end(pretrained_baseline, tmp_path, monkeypatch):
     warmup, finetune = summary["phases"]
     everything_but_attention = [i for i in range(26) if i not in (5, 8, 12)]
     assert warmup["frozen_layers"] == everything_but_attention and finetune["frozen_layers"] == []
-    assert (warmup["optimizer"], warmup["lr0"], finetune["optimizer"], finetune["lr0"]) == ("AdamW", 0.001, "AdamW", 1e-4)
+    optimizers = (warmup["optimizer"], warmup["lr0"], finetune["optimizer"], finetune["lr0"])
+    assert optimizers == ("AdamW", 0.001, "AdamW", 1e-4)
     assert warmup["epochs_run"] == 1 and warmup["best_mAP50"] is not None and warmup["early_stopped"] is False
     for name in ("warmup", "finetune"):  # the end of each phase says what it did to the model it started from
         assert re.search(rf"{name}: mAP50 \d\.\d{{4}} -> \d\.\d{{4}} \(held-out", log), name
@@ -349,6 +350,36 @@ def test_without_weights_a_baseline_phase_comes_first_early_stopping_and_stage(t
     )
     assert [p["name"] for p in json.loads((only / "experiment.json").read_text())["phases"]] == ["finetune"]
     assert list((only / "models").glob("*.onnx"))  # exported and verified into the experiment's models/
+
+
+def test_attn_init_paper_reaches_the_weights_without_attn(pretrained_baseline, tmp_path):
+    """attn_init= with a model YAML that has its attention already: new layers start as in the papers (no gate)."""
+
+    def gates(root):
+        model, _ = load_checkpoint(root / "checkpoints" / "warmup_complete.pt")
+        return [m.residual_gate is not None for m in model.modules() if isinstance(m, AttentionModule)]
+
+    common = {"data": "pcb-mini.yaml", "pretrained": str(pretrained_baseline), "stage": "warmup", "epochs": 1}
+    paper = train("yolov8n-cbam.yaml", attn_init="paper", project=str(tmp_path), name="paper", **common, **TINY)
+    identity = train("yolov8n-cbam.yaml", project=str(tmp_path), name="identity", **common, **TINY)
+    assert gates(paper) and not any(gates(paper))
+    assert any(gates(identity))  # the default: each new layer behind a zero residual gate
+    plan = json.loads((paper / "experiment.json").read_text())["plan"]
+    assert "attn_init: paper" in (paper / plan["arch"]).read_text()
+
+
+def test_a_phase_switching_attention_the_model_lacks_is_warned_about(monkeypatch):
+    from yolo_attention.training import plan as plan_module
+
+    logged = []
+    monkeypatch.setattr(plan_module, "log", lambda message, warning=False: logged.append((message, warning)))
+    phases = load_schedule("four-phase").phases
+    plan_module._warn_switches_that_match_nothing(YOLO("yolov8n-cbam.yaml"), phases)
+    assert [w for _, w in logged] == [True, True]  # phase2a and phase2b name ECA, which CBAM does not contain
+    assert logged[0][0].startswith("phase 'phase2a' switches ECA, which the model does not have (its attention: CBAM")
+    logged.clear()
+    plan_module._warn_switches_that_match_nothing(YOLO("yolov8n-ecasam.yaml"), phases)
+    assert logged == []
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ BAD_VALUES = [
     ("mixup", 1.5, "mixup=1.5 is not valid: mixup must be a number in [0, 1]"),
     ("mosaic", -0.5, "mosaic=-0.5 is not valid"),
     ("close_mosaic", -3, "close_mosaic=-3 is not valid"),
+    ("optimizer", "Adamm", "optimizer='Adamm' is not valid: optimizer must be one of SGD, MuSGD, Adam, Adamax"),
 ]
 
 
@@ -91,3 +92,47 @@ def test_two_experiments_in_the_same_second_get_distinct_folders(tmp_path):
 
     roots = {Experiment.create(tmp_path, "same").root for _ in range(3)}
     assert len(roots) == 3
+
+
+def test_optimizer_names_are_the_ones_ultralytics_trainer_accepts():
+    """`OPTIMIZERS` mirrors the set in Ultralytics' build_optimizer (which refuses other names when a phase starts)."""
+    import inspect
+    import re
+
+    from ultralytics.engine.trainer import BaseTrainer
+
+    from yolo_attention.training.values import OPTIMIZERS
+
+    found = re.search(r"optimizers = \{([^}]*)\}", inspect.getsource(BaseTrainer.build_optimizer))
+    assert found, "Ultralytics' build_optimizer no longer lists its optimizers in a set literal"
+    assert set(OPTIMIZERS) == {name.strip().strip("'\"") for name in found.group(1).split(",")}
+    check_value("optimizer", "adamw")  # any case, as Ultralytics matches it
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"export": "onxx"}, ValueError, "unknown export format 'onxx'; valid: onnx"),
+        ({"attn_init": "papr"}, ValueError, "attn_init must be one of identity, paper, got 'papr'"),
+        ({"model": "yolov8n-deeppcb.pt", "attn_init": "paper"}, ValueError, "is a checkpoint that holds its own"),
+        (
+            {"schedule": [{"name": "only", "epochs": 1, "attention": {"CBMA": False}}]},
+            ValueError,
+            "phase 'only': unknown attention kind 'CBMA' in attention:. Known: all, BAM,",
+        ),
+    ],
+)
+def test_export_attn_init_and_switches_fail_before_any_folder(kwargs, error, message, tmp_path):
+    """Values used only after training (export) or deep in it (attn_init, switches) are checked before it starts."""
+    project = tmp_path / "exps"
+    with pytest.raises(error) as e:
+        train(**{"model": "yolov8n-cbam.yaml", **kwargs}, data="pcb-mini.yaml", project=str(project))
+    assert message in str(e.value)
+    assert "CBMA" not in message or "Did you mean 'CBAM'?" in str(e.value)
+    assert not project.exists()
+
+
+def test_resume_refuses_other_arguments(tmp_path):
+    with pytest.raises(ValueError, match="continues that experiment with the configuration it was started with; "
+                       "drop data, epochs"):  # fmt: skip
+        train(resume=tmp_path, data="pcb-mini.yaml", epochs=5)

@@ -17,7 +17,7 @@ from yolo_attention.training.experiment import log
 from yolo_attention.training.freeze import freeze_indices
 from yolo_attention.training.schedule import Phase, load_schedule
 
-__all__ = ["PRETRAIN", "Plan", "PlannedPhase", "make_plan", "with_dataset_classes"]
+__all__ = ["PRETRAIN", "Plan", "PlannedPhase", "make_plan", "with_attn_init", "with_dataset_classes"]
 
 PRETRAIN = "pretrain"
 # Overrides that tune the schedule's optimisation; the from-scratch baseline phase keeps Ultralytics' defaults.
@@ -124,6 +124,43 @@ def with_dataset_classes(arch: str, data: str, folder: Path) -> str:
     return str(path)
 
 
+def with_attn_init(arch: str, attn_init: str, folder: Path) -> str:
+    """A model YAML carrying ``attn_init`` (how its attention layers start when weights are loaded into it).
+
+    The weight transfer reads the key from the model's YAML, whether the weights are the pretrained checkpoint or the
+    baseline phase's; a YAML that already says so is used as it is.
+    """
+    from ultralytics.nn.tasks import yaml_model_load
+
+    from yolo_attention.arch.model_yaml import write_model_yaml
+
+    cfg = yaml_model_load(arch)
+    if cfg.get("attn_init") == attn_init:
+        return arch
+    cfg["attn_init"] = attn_init
+    path = write_model_yaml(cfg, folder / Path(arch).name, [f"{Path(arch).name} with attn_init: {attn_init}"])
+    return str(path)
+
+
+def _warn_switches_that_match_nothing(model, phases: list[Phase]) -> None:
+    """Log a warning for each phase switching attention kinds the model does not have (the switch does nothing)."""
+    import copy
+
+    from yolo_attention.modules import AttentionModule, set_attention
+
+    net = copy.deepcopy(model.model)  # set_attention sets flags: count on a copy
+    present = sorted({type(m).__name__ for m in net.modules() if isinstance(m, AttentionModule)})
+    for phase in phases:
+        named = {kind: on for kind, on in phase.attention.items() if kind != "all"}
+        absent = [kind for kind, n in set_attention(net, named).items() if n == 0] if named else []
+        if absent:
+            log(
+                f"phase '{phase.name}' switches {', '.join(absent)}, which the model does not have "
+                f"(its attention: {', '.join(present) or 'none'}): that switch does nothing",
+                warning=True,
+            )
+
+
 def make_plan(config: dict, exp, stage: str | None) -> Plan:
     """Decide the model, the start weights and the phases; model YAMLs it writes go into the experiment's configs/.
 
@@ -157,12 +194,15 @@ def make_plan(config: dict, exp, stage: str | None) -> Plan:
         if arch.endswith(".pt") and not weights:
             weights = arch  # the baseline checkpoint's weights go into the new model
         arch = str(inserted.cfg)
+    elif model_cfg["attn_init"] and arch.endswith((".yaml", ".yml")):
+        arch = with_attn_init(arch, model_cfg["attn_init"], configs)
     arch = with_dataset_classes(arch, str(config["data"]["config_path"]), configs)
     phases = [schedule.phase(stage)] if stage is not None else schedule.phases
     plan = Plan(schedule.name, exp.rel(arch), str(weights) if weights else None, [])
     has_weights = bool(weights) or arch.endswith(".pt")
     model = YOLO(arch, verbose=False)
     attention = layer_map(model).attention
+    _warn_switches_that_match_nothing(model, phases)
     freezes = any(p.freeze not in (None, False, "none", 0, []) for p in phases)
     # A schedule whose first phase trains with all attention off trains the baseline itself (four-phase's phase1)
     trains_baseline_first = bool(phases) and phases[0].attention.get("all") is False

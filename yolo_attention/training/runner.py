@@ -189,7 +189,8 @@ def train(model=None, data=None, schedule=None, config=None, stage=None, resume=
             path, or the phases themselves.
         config (str | Path, optional): Master configuration file (see yolo_attention/configs/example.yaml).
         stage (str, optional): Run only this phase.
-        resume (str | Path, optional): An interrupted experiment folder to continue.
+        resume (str | Path, optional): An interrupted experiment folder to continue, with the configuration it was
+            started with (no other argument may be given).
         **overrides: Ultralytics-style keys (``imgsz=320``, ``pretrained="yolov8n.pt"``, ``lr0=0.01``) and dotted
             configuration keys (``{"training_strategy.warmup.epochs": 5}``).
 
@@ -201,6 +202,13 @@ def train(model=None, data=None, schedule=None, config=None, stage=None, resume=
         >>> yolo_attention.train("yolov8n-cbam.yaml", data="pcb-mini.yaml", pretrained="yolov8n.pt")  # doctest: +SKIP
     """
     if resume:
+        given = {"model": model, "data": data, "schedule": schedule, "config": config, "stage": stage, **overrides}
+        ignored = [key for key, value in given.items() if value is not None]
+        if ignored:
+            raise ValueError(
+                f"resume={resume} continues that experiment with the configuration it was started with; drop "
+                f"{', '.join(ignored)} (start a new run to change them)"
+            )
         return resume_experiment(resume)
     cfg = load_config(config)
     given = {"model": model, "data": data, "schedule": schedule}

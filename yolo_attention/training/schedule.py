@@ -190,7 +190,7 @@ def load_schedule(spec, overrides: dict[str, dict] | None = None) -> Schedule:
     Examples:
         >>> s = load_schedule("two-stage", {"warmup": {"epochs": 2}})
         >>> [(p.name, p.epochs, p.freeze) for p in s.phases]
-        [('warmup', 2, 'backbone'), ('finetune', 125, 'none')]
+        [('warmup', 2, 'all-but-attention'), ('finetune', 125, 'none')]
     """
     if isinstance(spec, (str, Path)):
         text = str(spec)

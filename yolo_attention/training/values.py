@@ -12,9 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_weights, find_bundled
 
-__all__ = ["RULES", "check_train_values", "check_value", "resolve_weights", "check_checkpoint", "check_model_file"]
+__all__ = [
+    "OPTIMIZERS",
+    "RULES",
+    "check_attention_switches",
+    "check_checkpoint",
+    "check_model_file",
+    "check_train_values",
+    "check_value",
+    "resolve_weights",
+]
 
 
 def _number(value: Any) -> bool:
@@ -54,6 +64,14 @@ def _bool(value: Any) -> bool:
     return isinstance(value, bool)
 
 
+OPTIMIZERS = ("SGD", "MuSGD", "Adam", "Adamax", "AdamW", "NAdam", "RAdam", "RMSprop", "auto")
+"""Ultralytics' optimizer names (any case); it raises NotImplementedError for others only when a phase starts."""
+
+
+def _optimizer(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() in {name.lower() for name in OPTIMIZERS}
+
+
 FRACTION = _rule("float", 0, 1)
 # key -> (check, what is allowed). Ultralytics' common numeric train arguments; `batch` as in Ultralytics: -1 picks
 # the batch size automatically, a fraction in (0, 1) targets that share of GPU memory.
@@ -86,6 +104,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     **{k: FRACTION for k in ("mosaic", "mixup", "cutmix", "copy_paste", "fliplr", "flipud", "translate", "erasing")},
     **{k: FRACTION for k in ("hsv_h", "hsv_s", "hsv_v", "perspective", "bgr")},
     **{k: (_bool, "True or False") for k in ("cos_lr", "val", "amp", "plots", "deterministic", "rect", "single_cls")},
+    "optimizer": (_optimizer, f"one of {', '.join(OPTIMIZERS)}"),
 }
 
 
@@ -107,7 +126,8 @@ def check_value(key: str, value: Any, where: str = "") -> None:
     check, allowed = rule
     if not check(value):
         prefix = f"{where}: " if where else ""
-        raise ValueError(f"{prefix}{key}={value!r} is not valid: {key} must be {allowed}")
+        hint = did_you_mean(value, list(OPTIMIZERS)) if key == "optimizer" and isinstance(value, str) else ""
+        raise ValueError(f"{prefix}{key}={value!r} is not valid: {key} must be {allowed}.{hint}".rstrip("."))
 
 
 def check_train_values(args: dict[str, Any], where: str = "") -> None:
@@ -187,10 +207,51 @@ def check_run(config: dict, phases: list) -> None:
             raise ValueError(
                 f"early stopping needs validation, but val=False (phase '{phase.name}'): drop val=False or patience"
             )
-    model = str(config["model"]["config_path"])
+    for phase in phases:
+        check_attention_switches(phase.attention, f"phase '{phase.name}'")
+    model_cfg = config["model"]
+    model = str(model_cfg["config_path"])
+    if model_cfg["attn_init"] is not None:
+        from yolo_attention.arch.transfer import resolve_attn_init
+
+        resolve_attn_init({}, model_cfg["attn_init"])
+        if model.endswith(".pt") and not model_cfg["attention_mechanism"]:
+            raise ValueError(
+                f"attn_init={model_cfg['attn_init']} sets how attention layers new to the weights start, but "
+                f"model={Path(model).name} is a checkpoint that holds its own: give a model YAML, or attn= to add one"
+            )
+    formats = config["export"]["formats"]
+    if formats:  # a typo fails now, not after the last phase
+        from yolo_attention.export.exporter import parse_formats
+
+        config["export"]["formats"] = parse_formats(formats)
     if model.endswith(".pt"):
-        config["model"]["config_path"] = str(check_checkpoint(model))
+        model_cfg["config_path"] = str(check_checkpoint(model))
     else:
         check_model_file(model)
-    if config["model"]["weights"]:
-        config["model"]["weights"] = str(check_checkpoint(config["model"]["weights"]))
+    if model_cfg["weights"]:
+        model_cfg["weights"] = str(check_checkpoint(model_cfg["weights"]))
+
+
+def check_attention_switches(switches: dict[str, bool], where: str = "") -> None:
+    """Raise a `ValueError` for an attention kind in a phase's switches that no module is registered as.
+
+    ``all`` names every attention module. A registered kind the model lacks is not an error here (the plan warns).
+
+    Examples:
+        >>> check_attention_switches({"all": False, "ECA": True})
+        >>> check_attention_switches({"CBMA": False}, "phase 'warmup'")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: phase 'warmup': unknown attention kind 'CBMA' in attention:. Known: all, BAM, ...
+    """
+    from yolo_attention.modules import MODULES
+
+    known = ["all", *sorted(MODULES, key=str.lower)]
+    for kind in switches:
+        if kind != "all" and (not isinstance(kind, str) or kind.lower() not in {k.lower() for k in MODULES}):
+            prefix = f"{where}: " if where else ""
+            raise ValueError(
+                f"{prefix}unknown attention kind {kind!r} in attention:. Known: {', '.join(known)}."
+                f"{did_you_mean(str(kind), known)}"
+            )
