@@ -251,11 +251,27 @@ def test_insert_from_the_bundled_layout_matches_the_bundled_model(tmp_path):
         ({"module": "cbam", "where": "middle"}, "backbone, neck"),
         ({"module": "cbam", "where": [30]}, "0..21"),
         ({"module": "cbam", "attn_init": "zeros"}, "identity, paper"),
+        ({"module": "cbam", "where": []}, r"where=\[\] selected no layers"),
+        ({"module": "cbam", "where": 4.0}, r"where must be .*, got 4\.0"),
+        ({"module": "cbam", "where": True}, r"where must be .*, got True"),
+        ({"module": "cbam", "args": 7}, r"args must be a list .*, got 7"),
+        ({"module": torch.nn.Identity}, "is not a registered attention module"),
     ],
 )
 def test_insert_bad_input(kwargs, fragment, tmp_path):
     with pytest.raises(ValueError, match=fragment):
         yolo_attention.insert("yolov8n.yaml", save_dir=tmp_path, **kwargs)
+
+
+def test_insert_takes_a_registered_class_as_its_name(tmp_path):
+    model = yolo_attention.insert("yolov8n.yaml", yolo_attention.modules.CBAM, where="4", save_dir=tmp_path)
+    assert yolo_attention.attention_layer_indices(model) == [5]
+    assert Path(model.cfg).name == "yolov8n-cbam-at4.yaml"
+
+
+def test_transfer_weights_needs_a_model_object_not_a_path():
+    with pytest.raises(ValueError, match=r"transfer_weights\(YOLO\('yolov8n-cbam.yaml'\), weights\)"):
+        transfer_weights("yolov8n-cbam.yaml", YOLO("yolov8n.yaml"))
 
 
 @pytest.mark.slow

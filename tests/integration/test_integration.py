@@ -164,6 +164,32 @@ def test_register_module_makes_a_third_party_class_usable_in_yaml(forget_registr
     assert isinstance(model.model[4], Doubler) and model.model[4].c1 == 56
 
 
+def test_a_trailing_mapping_is_keywords_for_a_plain_registered_module(forget_registrations):
+    """The README's module: an nn.Module (no AttentionModule argument mapping) still gets YAML keywords by name."""
+
+    class MyAttention(torch.nn.Module):
+        def __init__(self, c1, gain=1.0, bias=0.0):
+            super().__init__()
+            self.c1, self.gain, self.bias = c1, gain, bias
+
+        def forward(self, x):
+            return x * self.gain + self.bias
+
+    yolo_attention.register_module(MyAttention)
+    model = DetectionModel(user_cfg([-1, 1, "MyAttention", [{"gain": 3.0}]]), verbose=False)
+    assert (model.model[4].c1, model.model[4].gain, model.model[4].bias) == (56, 3.0, 0.0)
+    model = DetectionModel(user_cfg([-1, 1, "MyAttention", [2.0, {"bias": 1.0}]]), verbose=False)
+    assert (model.model[4].gain, model.model[4].bias) == (2.0, 1.0)
+    with pytest.raises(LayerBuildError, match=r"layer 4 \(MyAttention, 56 input channels\).*'scale'"):
+        DetectionModel(user_cfg([-1, 1, "MyAttention", [{"scale": 3.0}]]), verbose=False)
+
+
+@pytest.mark.parametrize("args", [7, "7", None])
+def test_layer_args_that_are_not_a_list_name_the_layer(args):
+    with pytest.raises(ValueError, match=rf"layer 4 \(CBAM\).*args must be a list.*got {args!r}"):
+        DetectionModel(user_cfg([-1, 1, "CBAM", args]), verbose=False)
+
+
 @pytest.fixture
 def thirdparty(tmp_path):
     """An installed third-party package declaring a `Gain` module in the `yolo_attention.modules` entry-point group;

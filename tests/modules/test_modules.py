@@ -47,7 +47,6 @@ CHANNELS = (1, 3, 16, 24, 33, 64)  # includes counts not divisible by the reduct
 BUILTINS = {"CBAM": CBAM, "SAM": SAM, "ECA": ECA, "ECASAM": ECASAM, "CoordAtt": CoordAtt, "SE": SE}
 
 
-
 def randomize_(module: nn.Module, seed: int = 0) -> nn.Module:
     """Give every parameter and BatchNorm statistic a random value, so a reference cannot match by accident."""
     g = torch.Generator().manual_seed(seed)
@@ -679,6 +678,29 @@ class TestSetAttention:
         model = nn.Sequential(AliasedAttention(8), SE(8))
         assert set_attention(model, {"alias": False}) == {"alias": 1}
         assert model[0].enabled is False and model[1].enabled
+
+    def test_all_names_every_attention_module_in_order(self) -> None:
+        model = self.model()
+        assert set_attention(model, {"all": False, "ECA": True}) == {"all": 8, "ECA": 1}
+        switches = [m.enabled for m in model.modules() if isinstance(m, AttentionModule)]
+        assert switches.count(True) == 1 and model[2][0].eca.enabled
+        assert set_attention(model, {"ALL": True}) == {"ALL": 8}
+        assert all(m.enabled for m in model.modules() if isinstance(m, AttentionModule))
+
+    def test_a_module_without_a_switch_cannot_be_switched_off(self, clean_registry) -> None:
+        @register_module
+        class Plain(nn.Module):
+            def __init__(self, c1: int) -> None:
+                super().__init__()
+
+            def forward(self, x):
+                return x * 2
+
+        model = nn.Sequential(Plain(8), SE(8))
+        with pytest.raises(ValueError, match="'Plain' cannot be switched off.*AttentionModule"):
+            set_attention(model, {"Plain": False})
+        assert model[1].enabled
+        assert set_attention(model, {"plain": True}) == {"plain": 1}  # it is always on
 
     def test_errors(self) -> None:
         model = self.model()

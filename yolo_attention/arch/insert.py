@@ -31,9 +31,23 @@ def _source_cfg(model):
     return dict(cfg), Path(str(cfg.get("yaml_file", "model.yaml"))).name, task_model if has_weights else None
 
 
+def _registered_name(module: str | type) -> str:
+    """Return the registry name of a module given by name (any case) or as its registered class."""
+    if isinstance(module, type):
+        names = [k for k, v in MODULES.items() if v is module]
+        if not names:
+            raise ValueError(
+                f"module {module.__qualname__} is not a registered attention module; pass a name "
+                f"({', '.join(MODULES)}) or register the class first with yolo_attention.register_module"
+            )
+        return names[0]
+    cls = get_module(module)
+    return next(k for k, v in MODULES.items() if v is cls)
+
+
 def insert(
     model,
-    module: str,
+    module: str | type,
     where: str | int | Sequence[int] = "backbone",
     args: list | None = None,
     attn_init: str | None = None,
@@ -43,15 +57,20 @@ def insert(
 
     Args:
         model: A baseline `YOLO`, a checkpoint path (``yolov8n.pt``) or a model YAML (``yolov8n.yaml``).
-        module (str): Attention module name, any case (``cbam``, ``ECA`` ...).
+        module (str | type): Attention module name, any case (``cbam``, ``ECA`` ...), or a registered class
+            (``CBAM``), which is written into the YAML under its registered name.
         where (str | int | Sequence[int]): ``backbone``, ``neck`` or original layer indices (see `resolve_where`).
-        args (list, optional): YAML args of each inserted layer (channels are always inferred).
+        args (list, optional): YAML args of each inserted layer, a list (channels are always inferred).
         attn_init (str, optional): ``identity`` (default with weights: the new model predicts exactly as the source
             until training opens the attention's residual gates) or ``paper`` (the paper's initialisation).
         save_dir (str | Path): Folder for the generated model YAML, which rebuilds the model.
 
     Returns:
         (YOLO): The model with attention; weights transferred when the source had any.
+
+    Raises:
+        ValueError: On an unknown or unregistered module, a `where` that selects no layer or is out of range, `args`
+            that are not a list, or an unknown `attn_init`.
 
     Examples:
         >>> import yolo_attention
@@ -65,8 +84,7 @@ def insert(
 
     from yolo_attention.arch.transfer import resolve_attn_init
 
-    cls = get_module(module)
-    name = next(k for k, v in MODULES.items() if v is cls)
+    name = _registered_name(module)
     cfg, file_name, weights = _source_cfg(model)
     after = resolve_where(cfg, where)
     new = insert_attention(cfg, name, after, args)

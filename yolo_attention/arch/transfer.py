@@ -108,6 +108,9 @@ def transfer_weights(model, weights, attn_init: str | None = None, verbose: bool
     Returns:
         (TransferReport): What was transferred.
 
+    Raises:
+        ValueError: If `model` is a path, not a model (the weights would land in a model nobody holds).
+
     Examples:
         >>> import yolo_attention
         >>> from ultralytics import YOLO
@@ -116,6 +119,13 @@ def transfer_weights(model, weights, attn_init: str | None = None, verbose: bool
         >>> report.transferred == report.total, report.new_attention
         (True, 18)
     """
+    if isinstance(model, (str, Path)):
+        raise ValueError(
+            f"transfer_weights loads into a model, got the path {str(model)!r}; build the model first and keep it: "
+            f"transfer_weights(YOLO({str(model)!r}), weights)"
+        )
+    if not callable(getattr(model, "load", None)):
+        raise ValueError(f"transfer_weights loads into a YOLO or an Ultralytics model, got {model!r}")
     # Through `.load` (a YOLO's, or the task model's BaseModel.load, which the plugin wraps): a later YOLO.train()
     # then starts from these weights, and the one loading path is the one Ultralytics' trainer takes too.
     with transfer_options(attn_init, verbose):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 __all__ = ["WHERE", "resolve_where"]
 
@@ -27,6 +27,9 @@ def resolve_where(cfg: dict, where: str | int | Sequence[int]) -> list[int]:
       detection input;
     - indices: ``[4, 6]``, ``"4,6"`` or ``7``.
 
+    Raises:
+        ValueError: On an unknown name, an index out of range, or a value that selects no layer (``[]``).
+
     Examples:
         >>> import yaml
         >>> from ultralytics.utils import ROOT
@@ -47,8 +50,15 @@ def resolve_where(cfg: dict, where: str | int | Sequence[int]) -> list[int]:
         if not re.fullmatch(r"\s*\[?\s*\d+(\s*,\s*\d+)*\s*\]?\s*", where):
             raise ValueError(f"where must be one of {', '.join(WHERE)} or layer indices like '4,6,9', got {where!r}")
         where = [int(x) for x in re.findall(r"\d+", where)]
+    if isinstance(where, bool) or not isinstance(where, (int, Iterable)):
+        raise ValueError(
+            f"where must be one of {', '.join(WHERE)}, a layer index or a list of them (4, [4, 6], '4,6'), "
+            f"got {where!r}"
+        )
     indices = [where] if isinstance(where, int) else list(where)
-    bad = [i for i in indices if not isinstance(i, int) or not 0 <= i < len(layers) - 1]
+    if not indices:
+        raise ValueError(f"where={where!r} selected no layers; give {', '.join(WHERE)} or layer indices like [4, 6]")
+    bad = [i for i in indices if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(layers) - 1]
     if bad:
         raise ValueError(f"where: layer indices must be 0..{len(layers) - 2} for this model, got {bad}")
     return sorted(set(indices))

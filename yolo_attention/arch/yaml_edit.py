@@ -39,6 +39,9 @@ def insert_attention(cfg: dict, module: str, after: Sequence[int], args: list | 
     Returns:
         (dict): The new YAML dict. Its ``attention`` key records what was inserted where.
 
+    Raises:
+        ValueError: If `args` is not a list, or an index in `after` is not a layer that can be attended.
+
     Examples:
         >>> base = {"backbone": [[-1, 1, "Conv", [16, 3, 2]], [-1, 1, "Conv", [32, 3, 2]]],
         ...         "head": [[[-1, 0], 1, "Concat", [1]]]}
@@ -48,6 +51,10 @@ def insert_attention(cfg: dict, module: str, after: Sequence[int], args: list | 
         >>> new["head"][0][0]
         [-1, 1]
     """
+    if args is not None and not isinstance(args, (list, tuple)):
+        raise ValueError(
+            f"args must be a list of the inserted layers' YAML args (e.g. [7] or [{{'kernel_size': 7}}]), got {args!r}"
+        )
     layers = list(cfg["backbone"]) + list(cfg["head"])
     n = len(layers)
     after = sorted(set(after))

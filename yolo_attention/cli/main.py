@@ -1,8 +1,8 @@
 """The `yolo-attn` command: the group and where each command family is registered.
 
 One file per family (info_cmd, train_cmd, convert_cmd, predict_cmd, val_cmd, export_cmd, compare_cmd,
-explain_cmd), one ``key=value`` parser (overrides.py) and one error path (errors.py) for all of them. Command modules import nothing heavy at import time:
-Ultralytics' training, export and data code loads when a command runs.
+explain_cmd), one ``key=value`` parser (overrides.py) and one error path (errors.py) for all of them. Command
+modules import nothing heavy at import time: Ultralytics' training, export and data code loads when a command runs.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ with a dataset, validate it too and put its mAP next to PyTorch's.
 
 from __future__ import annotations
 
+import math
+import numbers
 import shutil
 import warnings
 from collections.abc import Iterable, Sequence
@@ -48,12 +50,18 @@ def parse_formats(formats: str | Iterable[str]) -> list[str]:
     """Return the export formats of ``"onnx,openvino"`` or a list, lower-cased, aliases resolved, duplicates dropped.
 
     Raises:
-        ValueError: On an unknown format, naming the valid ones and the closest.
+        ValueError: On an unknown format, naming the valid ones and the closest, or on something that is neither a
+            string nor a list.
 
     Examples:
         >>> parse_formats("onnx, OpenVINO,trt")
         ['onnx', 'openvino', 'engine']
     """
+    if not isinstance(formats, (str, Iterable)):
+        raise ValueError(
+            f"format must be a name, a comma-separated string or a list of names, got {formats!r}; "
+            f"valid: {', '.join(FORMATS)}"
+        )
     items = formats.split(",") if isinstance(formats, str) else list(formats)
     out = []
     for item in items:
@@ -113,6 +121,29 @@ def experiment_models_dir(path: str | Path) -> Path | None:
     return None
 
 
+class _DefaultFormats(tuple):
+    """The default of `export_and_verify`'s ``format``, told apart from the same formats given explicitly."""
+
+
+_DEFAULT_FORMATS = _DefaultFormats(("onnx", "openvino", "torchscript"))
+
+
+def _export_size(yolo, imgsz: int) -> int:
+    """Round `imgsz` up to a multiple of the model's largest stride (at least 32), as Ultralytics' exporter does.
+
+    The exporter would round it anyway (Ultralytics' `check_imgsz`); verification must feed the size exported at.
+    """
+    stride = getattr(getattr(yolo, "model", None), "stride", None)
+    stride = max(int(stride.max()) if stride is not None else 32, 32)
+    size = math.ceil(imgsz / stride) * stride
+    if size != imgsz:
+        LOGGER.warning(
+            f"yolo-attention export: imgsz={imgsz} is not a multiple of the model's stride {stride}; "
+            f"exporting and verifying at imgsz={size}"
+        )
+    return size
+
+
 def _move(artifact: Path, out_dir: Path | None) -> Path:
     if out_dir is None:
         return artifact
@@ -136,7 +167,7 @@ def _remove(path: Path) -> None:
 
 def export_and_verify(
     model,
-    format: str | Sequence[str] = ("onnx", "openvino", "torchscript"),
+    format: str | Sequence[str] = _DEFAULT_FORMATS,
     imgsz: int = 640,
     half: bool = False,
     int8: bool = False,
@@ -164,7 +195,8 @@ def export_and_verify(
         format (str | Sequence[str]): ``onnx``, ``openvino``, ``torchscript``, ``engine``, ``qnn`` (Snapdragon:
             QDQ INT8 ONNX for onnxruntime's QNN EP, run on its HTP backend; see `yolo_attention.export.qnn`),
             comma-separated or a list (Ultralytics' ``format``, several at once).
-        imgsz (int): Export size (square).
+        imgsz (int): Export size (square), rounded up to a multiple of the model's largest stride (as Ultralytics
+            rounds it, with a warning); the reports verify that size.
         half (bool): FP16 where the format offers it (see `resolve_precision`).
         int8 (bool): INT8 for openvino (NNCF, attention gates in float) and engine; needs `data` (as ``qnn`` does).
         dynamic (bool): Dynamic batch and image size; verified on two input shapes.
@@ -174,7 +206,8 @@ def export_and_verify(
             ``models/`` folder when `model` is a checkpoint inside an experiment, else where Ultralytics writes.
         batch (int, optional): Export batch size (the largest batch for dynamic TensorRT engines, default 8 there).
         images (int): Number of real images to compare outputs on.
-        rtol (float, optional): Tolerance on ``|d| / max(|torch|, 1)``, FP32's verdict; defaults to `report.RTOL`.
+        rtol (float, optional): Tolerance (> 0) on ``|d| / max(|torch|, 1)``, FP32's verdict; defaults to
+            `report.RTOL`.
         map_tol (float, optional): Largest mAP50 drop in points for FP16/INT8 exports; defaults to `MAP_TOL`.
         int8_compare (bool): For INT8 OpenVINO with `data`, also quantise without gate protection and report its mAP.
         subset_size (int): INT8 calibration images (from the train split).
@@ -190,13 +223,14 @@ def export_and_verify(
             (``<stem>_qat_int8_openvino_model``); parity is checked against it and mAP against the original model.
             Needs a checkpoint, `data`, and INT8 for every format. 0 (default) quantises the model as it is.
         qat_lr (float): Adam learning rate of that fine-tuning.
-        formats (str | Sequence[str], optional): Deprecated name of ``format``.
+        formats (str | Sequence[str], optional): Deprecated name of ``format``; give one of the two.
 
     Returns:
         (list[ParityReport]): One report per format, in order; check `passed`.
 
     Raises:
-        ValueError: Bad formats, INT8 without `data`, or `qat_epochs` for an export that is not INT8.
+        ValueError: Bad formats (or both ``format`` and ``formats``), ``rtol <= 0``, INT8 without `data`, or
+            `qat_epochs` for an export that is not INT8.
         TensorRTUnavailableError: ``engine`` asked for without CUDA and tensorrt (checked before exporting anything).
         QNNUnavailableError: ``qnn`` asked for without onnxruntime-qnn (checked before exporting anything).
 
@@ -214,9 +248,13 @@ def export_and_verify(
     import yolo_attention  # noqa: F401  registers the modules before a checkpoint is unpickled
 
     if formats is not None:
+        if format is not _DEFAULT_FORMATS:
+            raise ValueError(f"give one of format={format!r} and formats={formats!r} (its deprecated name), not both")
         warnings.warn("export_and_verify(formats=...) is deprecated: use format=...", DeprecationWarning, stacklevel=2)
         format = formats
     fmts = parse_formats(format)
+    if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not rtol > 0):
+        raise ValueError(f"rtol must be a number > 0 (FP32's tolerance, e.g. 1e-3), got {rtol!r}")
     if "engine" in fmts:
         check_tensorrt()
     if int8 and not data and any(f in ("openvino", "engine") for f in fmts):
@@ -230,6 +268,7 @@ def export_and_verify(
     if qat_epochs or qat_lr != QAT_LR:
         _check_qat_request(fmts, half, int8, cuda, data, qat_epochs, qat_lr, source)
     yolo = model if isinstance(model, Model) else YOLO(str(model))
+    imgsz = _export_size(yolo, imgsz)
     out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
     exported, qat_notes = yolo, {}
     if qat_epochs:

@@ -98,8 +98,9 @@ def _yaml_entry(name: str, cls: type) -> type:
     """Return the class parse_model sees under `name`: it builds `cls` with the layer's true input channels.
 
     parse_model calls a module it does not know with its YAML args unchanged (`CBAM(7)`), so the entry reads the input
-    channels of the layer being built from parse_model and calls `cls(c1, *args)`. The entry is an nn.Module subclass
-    so that restricted (safe) loading accepts it; the object it returns is a plain `cls` instance.
+    channels of the layer being built from parse_model and calls `cls.from_yaml_args(c1, args)` (AttentionModule), else
+    `cls(c1, *args, **mapping)` where a trailing mapping in the args holds keyword arguments (README). The entry is an
+    nn.Module subclass so that restricted (safe) loading accepts it; the object it returns is a plain `cls` instance.
     """
 
     def __new__(entry, *args):
@@ -108,7 +109,10 @@ def _yaml_entry(name: str, cls: type) -> type:
         try:
             if hasattr(cls, "from_yaml_args"):
                 return cls.from_yaml_args(c1, list(args))
-            return cls(c1, *args)
+            positional, keywords = list(args), {}
+            if positional and isinstance(positional[-1], dict):
+                keywords = positional.pop()
+            return cls(c1, *positional, **keywords)
         except (TypeError, ValueError) as e:
             raise LayerBuildError(f"layer {i} ({name}, {c1} input channels): {e} (YAML args: {list(args)})") from e
 
@@ -149,7 +153,10 @@ def _known_layer_names() -> list[str]:
 
 
 def check_layer_names(d: dict) -> None:
-    """Raise a ValueError naming the layer, the unknown module and the closest known name, before parse_model runs."""
+    """Raise a ValueError naming the layer and what is wrong with it, before parse_model runs.
+
+    Checked: the layer's shape, args that are not a list, and an unknown module (named with the closest known name).
+    """
     source = d.get("yaml_file", "the model YAML")
     for i, layer in enumerate(list(d.get("backbone", [])) + list(d.get("head", []))):
         if not isinstance(layer, (list, tuple)) or len(layer) != 4:
@@ -157,6 +164,10 @@ def check_layer_names(d: dict) -> None:
         m = layer[2]
         if not isinstance(m, str):
             raise ValueError(f"layer {i} in {source}: module must be a name, got {m!r}")
+        if not isinstance(layer[3], (list, tuple)):
+            raise ValueError(
+                f"layer {i} ({m}) in {source}: args must be a list (e.g. [{layer[3]!r}] or []), got {layer[3]!r}"
+            )
         if m in MODULES and not isinstance(layer[0], int):
             raise LayerBuildError(
                 f"layer {i} ({m}): attention takes one input, so `from` must be an int, got {layer[0]}"

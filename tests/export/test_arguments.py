@@ -1,0 +1,34 @@
+"""export_and_verify's arguments: the export size follows the host's stride rounding; bad values fail up front."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.export.export_cases import yolo
+from yolo_attention.export import export_and_verify, exporter
+
+
+class TestArguments:
+    def test_imgsz_is_rounded_up_to_the_stride_and_verified_at_that_size(self, tmp_path, monkeypatch):
+        """Ultralytics exports imgsz=100 at 128 (stride 32, rounded up); verifying at 100 broke every runtime."""
+        warned = []
+        monkeypatch.setattr(exporter.LOGGER, "warning", warned.append)
+        [report] = export_and_verify(yolo("yolov8n-cbam.yaml"), "onnx", imgsz=100, out_dir=tmp_path, images=1)
+        assert report.error is None and report.passed, report.line()
+        assert report.shapes == [(1, 3, 128, 128)]
+        assert [w for w in warned if "imgsz=100" in w and "128" in w and "stride 32" in w], warned
+
+    @pytest.mark.parametrize(
+        "kwargs,fragment",
+        [
+            ({"format": None}, "format must be"),
+            ({"format": 3}, "format must be"),
+            ({"rtol": -1}, r"rtol must be a number > 0 .*, got -1"),
+            ({"rtol": 0}, r"rtol must be a number > 0 .*, got 0"),
+            ({"format": "onnx", "formats": "openvino"}, "give one"),
+        ],
+    )
+    def test_bad_arguments_fail_before_anything_is_exported(self, kwargs, fragment, tmp_path):
+        with pytest.raises(ValueError, match=fragment):
+            export_and_verify("yolov8n-se.yaml", imgsz=64, out_dir=tmp_path, **kwargs)
+        assert not any(tmp_path.iterdir())
