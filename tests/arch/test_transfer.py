@@ -118,6 +118,23 @@ def test_another_class_count_transfers_all_but_the_class_logits(pretrained_basel
     assert report.total - report.transferred <= 6  # the three final cls convs: weight and bias
 
 
+def test_a_detection_checkpoint_goes_into_a_pose_model_with_attention_layer_by_layer(pretrained_baseline):
+    """Detect -> Pose: same backbone and neck, so every layer corresponds; the head keeps what fits (box branches)."""
+    source = YOLO(str(pretrained_baseline)).model
+    model = YOLO("yolov8n-pose-cbam.yaml")
+    report = transfer_weights(model, str(pretrained_baseline))
+    assert report.corresponded and list(report.missing_layers) == [25], report.message()
+    mapping = correspond(source, model.model).to_source()
+    head = len(model.model.model) - 1
+    for d, s in mapping.items():
+        dst, src = model.model.model[d].state_dict(), source.model[s].state_dict()
+        same = {k for k in dst if k in src and dst[k].shape == src[k].shape}
+        assert same == set(dst) or d == head, d  # every tensor of every other layer arrives
+        assert all(torch.equal(dst[k], src[k]) for k in same), d
+    box = model.model.model[head].cv2[0][0].conv.weight  # the box branch, shared by both tasks
+    assert torch.equal(box, source.model[-1].cv2[0][0].conv.weight)
+
+
 @pytest.fixture(scope="module")
 def cbam_checkpoint(tmp_path_factory):
     """A yolov8n-cbam checkpoint as phase 1 leaves it: baseline weights transferred in, attention gates included."""

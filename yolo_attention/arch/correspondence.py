@@ -96,13 +96,25 @@ def _keys(model) -> tuple[list, dict]:
     return keys, inputs
 
 
+def _heads(source_layer, destination_layer) -> bool:
+    """Whether both layers are detection heads, of one task or two (Detect and Pose).
+
+    Heads of two tasks share the box and class branches, whose tensors then transfer where their shapes match, as in
+    Ultralytics' own load between tasks.
+    """
+    from ultralytics.nn.modules import Detect
+
+    return isinstance(source_layer, Detect) and isinstance(destination_layer, Detect)
+
+
 def correspond(source, destination) -> LayerMap | None:
     """Map `source`'s layers onto `destination`'s if both are the same baseline with attention layers inserted.
 
     Correspondence comes from the structures alone: once attention layers are set aside, both models must have the
     same layer types in the same order, reading the same inputs (an input that is an attention layer counts as the
-    layer that attention layer reads). Attention layers correspond where they attend the same original layer with
-    the same module. Either model may have attention layers the other lacks.
+    layer that attention layer reads); the last layers may be heads of different tasks (Detect into Pose). Attention
+    layers correspond where they attend the same original layer with the same module. Either model may have attention
+    layers the other lacks.
 
     Args:
         source: The model the weights come from (`YOLO`, `DetectionModel`, ...).
@@ -119,8 +131,10 @@ def correspond(source, destination) -> LayerMap | None:
     mapped = layer_map(destination)
     if len(src_original) != len(mapped.original):
         return None
+    last = (src_original[-1], mapped.original[-1]) if src_original else None
     for s, d in zip(src_original, mapped.original):
-        if _type(src_layers[s]) != _type(dst_layers[d]) or src_inputs[s] != dst_inputs[d]:
+        same = _type(src_layers[s]) == _type(dst_layers[d]) or ((s, d) == last and _heads(src_layers[s], dst_layers[d]))
+        if not same or src_inputs[s] != dst_inputs[d]:
             return None
     where = {k: i for i, k in enumerate(src_keys)}
     mapped.source = src_original
