@@ -104,3 +104,17 @@ def test_import_yolo_attention_loads_no_training_export_data_or_eval():
     assert not heavy, heavy
     assert "yolo_attention.modules" in loaded and "yolo_attention.integration" in loaded
     assert "yolo_attention.modules" not in scans, "import yolo_attention scanned the installed packages' metadata"
+
+
+def test_subpackages_load_on_first_attribute_access():
+    """The README's ``yolo_attention.training.freeze_indices`` works after a plain ``import yolo_attention``."""
+    code = (
+        "import sys, yolo_attention; before = 'yolo_attention.training' in sys.modules;"
+        "yolo_attention.training.freeze_indices; yolo_attention.explain.explain; print(before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+    subpackages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()} - {"integration", "modules"}
+    import yolo_attention
+
+    assert subpackages <= set(dir(yolo_attention))  # every subpackage is reachable so, and listed

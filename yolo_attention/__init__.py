@@ -76,16 +76,24 @@ _LAZY = {
 }
 
 
+# Subpackages load on first attribute access too (``yolo_attention.training.freeze_indices`` after a plain import).
+_SUBPACKAGES = {
+    "arch", "cli", "common", "compare", "data", "eval", "explain", "export", "inference", "report", "training",
+}  # fmt: skip
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'yolo_attention' has no attribute '{name}'")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBPACKAGES)
 
 
 install(load=_load_into)

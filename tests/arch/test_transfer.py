@@ -214,8 +214,12 @@ def test_layer_map_knows_roles_and_source_indices():
     assert mapped.to_source()[13] == 10 and mapped.to_source()[25] == 22
     assert freeze_indices(model, "backbone") == mapped.backbone
     assert not set(freeze_indices(model, "backbone")) & set(mapped.attention)
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match=r"out of range for a 26-layer model \(0..25\): \[26\]$"):
         freeze_indices(model, [0, 26])
+    with pytest.raises(ValueError, match=r"^freeze=100 freezes the first 100 layers, but the model has 26 \(0..26\)$"):
+        freeze_indices(model, 100)
+    with pytest.raises(ValueError, match="'backbone', 'all-but-attention', 'none', an int or a list"):
+        freeze_indices(model, "neck")
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,7 @@ def test_bundled_schedules_are_the_seeds():
         ([{"name": "a", "epochs": 2, "head_dropout": 1.5}], "head_dropout"),
         ([{"name": "a", "epochs": 2, "freeze": "backbnoe"}], "freeze must be"),
         ([{"name": "a", "epochs": 2, "ramp_epochs": -1}], "ramp_epochs must be"),
+        ([{"name": "a", "epochs": 2, "attention": {"CBAM": "on"}}], r"\(True/False\).*got \{'CBAM': 'on'\}"),
         ([{"name": "a", "epochs": 2}, {"name": "a", "epochs": 1}], "unique"),
         ([{"name": "a", "epochs": 2, "data": "x.yaml"}], "the runner sets it"),
     ],

@@ -50,11 +50,17 @@ def freeze_indices(model, spec) -> list[int]:
         attention = set(layer_map(model).attention)
         return [i for i in range(n) if i not in attention]
     if isinstance(spec, bool) or not isinstance(spec, (int, list, tuple)):
-        raise ValueError(f"freeze must be 'backbone', 'none', an int or a list of layer indices, got {spec!r}")
-    indices = list(range(spec)) if isinstance(spec, int) else list(spec)
+        raise ValueError(
+            f"freeze must be 'backbone', 'all-but-attention', 'none', an int or a list of layer indices, got {spec!r}"
+        )
+    if isinstance(spec, int):
+        if not 0 <= spec <= n:
+            raise ValueError(f"freeze={spec} freezes the first {spec} layers, but the model has {n} (0..{n})")
+        return list(range(spec))
+    indices = list(spec)
     bad = [i for i in indices if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n]
-    if bad or (isinstance(spec, int) and not 0 <= spec <= n):
-        raise ValueError(f"freeze index out of range for a {n}-layer model (0..{n - 1}): {bad or spec}")
+    if bad:
+        raise ValueError(f"freeze index out of range for a {n}-layer model (0..{n - 1}): {bad}")
     return indices
 
 

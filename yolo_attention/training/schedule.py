@@ -85,7 +85,10 @@ class Phase:
                 raise ValueError(f"{where}: unknown key '{key}'.{hint}")
         switches = data.get("attention") or {}
         if not isinstance(switches, dict) or not all(isinstance(v, bool) for v in switches.values()):
-            raise ValueError(f"{where}: attention must map module kinds to on/off, e.g. {{ECA: on, SAM: off}}")
+            raise ValueError(
+                f"{where}: attention must map module kinds to on/off (True/False), e.g. {{ECA: on, SAM: off}}, "
+                f"got {switches!r}"
+            )
         dropout = data.get("head_dropout", 0.0)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"{where}: head_dropout must be in [0, 1), got {dropout!r}")
