@@ -136,3 +136,31 @@ def test_resume_refuses_other_arguments(tmp_path):
     with pytest.raises(ValueError, match="continues that experiment with the configuration it was started with; "
                        "drop data, epochs"):  # fmt: skip
         train(resume=tmp_path, data="pcb-mini.yaml", epochs=5)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"resume": True}, "resume= takes the experiment folder to continue"),
+        ({"mode": "predict"}, "mode=predict is not a train argument: yolo-attn train always trains"),
+        ({"format": "onnx"}, "format=onnx is not a train argument: to export after training, give export=<formats>"),
+        ({"modle": "x.yaml"}, "'modle' is not a valid argument. Did you mean 'model'?"),
+        ({"where": "neck"}, "where=neck places the module that attn= inserts, but attn= is not set"),
+        ({"model": "README.md"}, "model=README.md is neither a model YAML (.yaml) nor a checkpoint (.pt)"),
+        ({"model": "yolov8n-cbam"}, "did you mean yolov8n-cbam.yaml?"),
+    ],
+)
+def test_keys_a_run_would_ignore_or_misread_are_refused(kwargs, message, tmp_path):
+    """Each used to be dropped silently (mode, format, where without attn) or to fail unclearly (resume=True ...)."""
+    project = tmp_path / "exps"
+    with pytest.raises(ValueError) as e:
+        train(**{"data": "pcb-mini.yaml", "project": str(project), **kwargs})
+    assert message in str(e.value)
+    assert not project.exists()
+
+
+def test_a_configuration_file_that_is_not_yaml_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  config_path: x\n : : [\n")
+    with pytest.raises(ValueError, match=r"'.*bad.yaml' is not valid YAML: .* \(line 3, column \d+\)$"):
+        train(config=str(bad))

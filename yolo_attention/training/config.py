@@ -84,6 +84,14 @@ CLI_ALIASES = {
 }
 # Keys of a run, not of the configuration.
 RUN_KEYS = {"config", "stage", "resume"}
+# Ultralytics keys a run must not take (its trainer would ignore them, or the runner sets them): why, in one line.
+REFUSED = {
+    "mode": "yolo-attn train always trains",
+    "task": "the model's YAML or checkpoint decides the task",
+    "save_dir": "each phase saves into the experiment folder (set project= and name=)",
+    "exist_ok": "every run gets a new experiment folder",
+    **{key: "to export after training, give export=<formats> (onnx, ...)" for key in ("format", "int8", "dynamic")},
+}
 ENVIRONMENT_ARGS = {
     "imgsz": "imgsz",
     "batch_size": "batch",
@@ -156,7 +164,13 @@ def load_config(path: str | Path | None = None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"configuration file '{path}' does not exist")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ValueError(f"configuration file '{path}' is not valid YAML: {problem}{where}") from None
     if not isinstance(data, dict):
         raise ValueError(f"configuration file '{path}' must hold a mapping of sections, got {type(data).__name__}")
     if isinstance(data.get("training_strategy"), (str, list)):  # `training_strategy: four-phase` or a phase list
@@ -184,10 +198,12 @@ def apply_overrides(config: dict, overrides: dict[str, Any]) -> dict:
         >>> c["environment"]["imgsz"], c["training_strategy"]["warmup"], c["overrides"]
         (320, {'epochs': 5}, {'lr0': 0.02})
     """
-    ultralytics = _ultralytics_keys()
+    ultralytics = _ultralytics_keys() - set(REFUSED)
     for key, value in overrides.items():
         if key in RUN_KEYS:
             continue
+        if key in REFUSED:
+            raise ValueError(f"{key}={value} is not a train argument: {REFUSED[key]}")
         if key == "export" and isinstance(value, str):
             value = [f.strip() for f in value.split(",") if f.strip()]
         if key == "schedule" and value is None:  # Ultralytics' value parsing turns `schedule=none` into None

@@ -201,6 +201,8 @@ def train(model=None, data=None, schedule=None, config=None, stage=None, resume=
         >>> import yolo_attention
         >>> yolo_attention.train("yolov8n-cbam.yaml", data="pcb-mini.yaml", pretrained="yolov8n.pt")  # doctest: +SKIP
     """
+    if resume is True:  # Ultralytics' `resume=True` resumes its last run; an experiment is named by its folder
+        raise ValueError("resume= takes the experiment folder to continue (resume=runs/experiments/<name>), got True")
     if resume:
         given = {"model": model, "data": data, "schedule": schedule, "config": config, "stage": stage, **overrides}
         ignored = [key for key, value in given.items() if value is not None]

@@ -170,6 +170,10 @@ def check_model_file(model: str) -> None:
     """Check a model YAML builds (a misspelt name fails with Ultralytics' suggestion, a broken file with its reason)."""
     from ultralytics import YOLO
 
+    if Path(model).suffix not in (".yaml", ".yml"):
+        hint = f"; did you mean {model}.yaml?" if not Path(model).suffix else ""
+        raise ValueError(f"model={model} is neither a model YAML (.yaml) nor a checkpoint (.pt){hint}")
+
     try:
         YOLO(model, verbose=False)
     except FileNotFoundError:
@@ -211,6 +215,11 @@ def check_run(config: dict, phases: list) -> None:
         check_attention_switches(phase.attention, f"phase '{phase.name}'")
     model_cfg = config["model"]
     model = str(model_cfg["config_path"])
+    if not model_cfg["attention_mechanism"] and model_cfg["where"] not in (None, "backbone"):
+        raise ValueError(
+            f"where={model_cfg['where']} places the module that attn= inserts, but attn= is not set "
+            f"(model={Path(model).name} trains as it is): add attn=<module> or drop where="
+        )
     if model_cfg["attn_init"] is not None:
         from yolo_attention.arch.transfer import resolve_attn_init
 
