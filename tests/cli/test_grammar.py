@@ -37,7 +37,7 @@ SAMPLES = {int: ("7", 7), float: ("0.3", 0.3), bool: ("False", False), str: ("x"
 # values a command needs to reach its function (`protocol=deeppcb` skips reading the data to choose one)
 GIVEN = {
     "predict": {"format": ("csv", "csv")},
-    "val": {"protocol": ("deeppcb", None)},
+    "val": {"protocol": ("deeppcb", None), "imgsz": ("64", 64)},  # val refuses imgsz < 32 itself
     "export": {"format": ("onnx,openvino", "onnx,openvino")},
     "benchmark": {"format": ("onnx,torchscript", "onnx,torchscript")},
 }
@@ -200,7 +200,7 @@ def test_deprecated_keys_point_at_current_keys():
         ("export model=m.yaml formt=onnx", "Did you mean 'format'", 2),
         ("benchmark model=m.yaml runs=1.5", "runs must be an int, not 1.5", 2),
         ("benchmark model=m.yaml fromat=onnx", "Did you mean 'format'", 2),
-        ("modules --channels 64,abc", "invalid literal for int()", 1),
+        ("modules --channels 64,abc", "--channels must be positive ints separated by commas", 2),
         ("models --scale q", "'q' is not one of", 2),
     ],
 )
@@ -260,7 +260,7 @@ def test_readme_examples_use_current_keys(repo):
     keys = {name: set(family[2]) for name, family in FAMILIES.items() if family[2] is not None}
     keys["train"] = train_keys()
     keys["val"] = keys["val"] | set(val_cmd.WIDERFACE_KEYS)  # protocol=widerface's own keys
-    keys["compare"] = set(compare_cmd.COMPARE_KEYS) | ultralytics_keys()
+    keys["compare"] = set(compare_cmd.COMPARE_KEYS) | (ultralytics_keys() - set(compare_cmd.COMPARE_SETS))
     keys["widerface-eval"] = {"pred", "gt"}
     examples = [line.split("#")[0].split() for line in (repo / "README.md").read_text().splitlines()]
     examples = [words[1:] for words in examples if words[:1] == ["yolo-attn"]]
@@ -275,7 +275,15 @@ def test_readme_examples_use_current_keys(repo):
     assert checked > 20
 
 
-@pytest.mark.parametrize("module", ["yolo_attention.cli.overrides", "yolo_attention.cli.errors"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "yolo_attention.cli.overrides",
+        "yolo_attention.cli.errors",
+        "yolo_attention.cli.info_cmd",
+        "yolo_attention.cli.predict_cmd",
+    ],
+)
 def test_docstring_examples_run(module):
     import doctest
 

@@ -21,7 +21,6 @@ AXES = {0: "batch", 2: "height", 3: "width"}
 SHAPES = [(1, 16, 8, 10), (3, 16, 13, 7), (2, 16, 1, 1)]  # odd sizes: partial pooling windows at the border
 
 
-
 def export_onnx(module: torch.nn.Module, path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings

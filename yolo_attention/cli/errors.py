@@ -23,6 +23,10 @@ class OneLineError(click.ClickException):
         self.exit_code = exit_code
 
 
+# click >= 8.2 raises it for a group called without a command; it prints the group's help (exit 2), not an error.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", OneLineError)
+
+
 def one_line(error: BaseException, exit_code: int = 1) -> OneLineError:
     """Return `error` as a `OneLineError` holding the first line of its message (its type name if it has none).
 
@@ -41,7 +45,7 @@ class OneLineErrors:
         """Run the command; a usage error or one of `USER_ERRORS` leaves as a `OneLineError`."""
         try:
             return super().invoke(ctx)
-        except OneLineError:
+        except (OneLineError, _NO_ARGS_IS_HELP):  # a group with no command shows its help, as `yolo-attn` does
             raise
         except click.UsageError as e:  # click would print the usage block and a hint on three more lines
             path = (e.ctx or ctx).command_path

@@ -33,7 +33,7 @@ def cli():
     yolo-attn train [key=value ...]        train (defaults: yolov8n-cbam.yaml on pcb-mini.yaml)
     yolo-attn convert deeppcb|hripcb|widerface ...   public release -> YOLO dataset
     yolo-attn predict model= source=       sliced prediction on full boards
-    yolo-attn export model= format=        export (onnx, openvino, torchscript, engine), then verify vs PyTorch
+    yolo-attn export model= format=        export (onnx, openvino, torchscript, engine, qnn), verify vs PyTorch
     yolo-attn benchmark model= format=     latency and memory against the attention-free baseline
     yolo-attn val model= data= protocol=   validation, also with DeepPCB's own protocol
     yolo-attn widerface-eval pred= gt=     WIDER FACE Easy/Medium/Hard AP of any detector's predictions

@@ -18,6 +18,7 @@ from yolo_attention.modules.suggest import did_you_mean
 
 __all__ = [
     "DEPRECATED_KEYS",
+    "VALUE_HINTS",
     "check_type",
     "key_value_command",
     "parse_overrides",
@@ -36,6 +37,15 @@ DEPRECATED_KEYS: dict[str, dict[str, str]] = {
 # A key's type in a command's key dict: one of these, or a tuple of them; None in a tuple allows `key=None`.
 # `object` takes any value as Ultralytics parses it (`device=0`, `device=cpu`, `device=0,1`).
 _KINDS = {bool: "True or False", int: "an int", float: "a number", str: "a string", None: "None"}
+# What a key's value looks like, for `key` typed without `=value` (``yolo-attn train resume``).
+VALUE_HINTS = {
+    "resume": "<experiment folder>",
+    "model": "<checkpoint or model YAML>",
+    "data": "<dataset YAML>",
+    "source": "<image, folder or glob>",
+    "folder": "<folder>",
+    "config": "<configuration YAML>",
+}
 
 
 def ultralytics_keys() -> set[str]:
@@ -109,6 +119,10 @@ def parse_overrides(
         {'epochs': 3, 'imgsz': 64}
         >>> parse_overrides(["conf=1"], {"conf": float})
         {'conf': 1.0}
+        >>> parse_overrides(["resume"], {"resume", "epochs"})
+        Traceback (most recent call last):
+        ...
+        click.exceptions.UsageError: resume needs a value: resume=<experiment folder>
     """
     from ultralytics.cfg import merge_equals_args, parse_key_value_pair
 
@@ -118,7 +132,7 @@ def parse_overrides(
     spelt: dict[str, str] = {}  # key -> the name it was given under
     for token in merge_equals_args(list(tokens)):
         if "=" not in token:
-            raise click.UsageError(f"'{token}' is not key=value.{did_you_mean(token, keys)}")
+            raise click.UsageError(_not_key_value(token, keys, types, aliases))
         key, text = (part.strip() for part in token.split("=", 1))
         given = key
         if key in aliases:
@@ -135,6 +149,19 @@ def parse_overrides(
         spelt[key] = given
         out[key] = check_type(key, value, types[key], text) if key in types else value
     return out
+
+
+def _not_key_value(token: str, keys: Mapping | set, types: Mapping, aliases: Mapping[str, str]) -> str:
+    """The message for a word without ``=``: a key typed without its value, else a typo with its closest key."""
+    known = {k.lower(): k for k in keys} | {old.lower(): new for old, new in aliases.items()}
+    key = known.get(token.lower())
+    if key is None:
+        return f"'{token}' is not key=value.{did_you_mean(token, keys)}"
+    kind = types.get(key)
+    if kind is bool and key not in VALUE_HINTS:
+        return f"{key} needs a value: {key}=True or {key}=False"
+    value = VALUE_HINTS.get(key) or {int: "<int>", float: "<number>"}.get(kind, "...")
+    return f"{key} needs a value: {key}={value}"
 
 
 def require(args: dict, *keys: str) -> None:

@@ -44,7 +44,7 @@ def predict(overrides):
     Each board is cut into overlapping slice_size x slice_size tiles (sahi), predicted tile by tile at the tile's
     own resolution, and the boxes are merged back into board pixels. Written to out= (default runs/predict):
     <board>.png with the boxes drawn, and defects.json (per board, with its size) or defects.csv (one row per
-    defect: image, class, class_id, confidence, x1, y1, x2, y2), or both with format=both.
+    defect: image, class, class_id, confidence, x1, y1, x2, y2), or both with format=both (or format=json,csv).
 
     \b
     slice_size=0                 predict whole images (no slicing)
@@ -63,6 +63,8 @@ def predict(overrides):
     given = parse_overrides(overrides, PREDICT_KEYS, aliases=DEPRECATED_KEYS["predict"])
     args = {**PREDICT_DEFAULTS, **given}
     require(args, "model", "source")
+    if "format" in args:
+        args["format"] = _format(args["format"])
     args["out"] = out = Path(args["out"]).resolve()
     loaded = _load(args["model"])  # loaded once, for both paths
     if loaded is not None:
@@ -79,6 +81,19 @@ def predict(overrides):
     defects = predict_boards(args.pop("model"), args.pop("source"), **args)
     boards = {d.image for d in defects}
     click.echo(f"{len(defects)} defects on {len(boards)} board(s) with defects; results in {out}")
+
+
+def _format(text: str) -> str:
+    """``json,csv`` (a list, as where several formats are allowed) -> ``both``; anything else as given.
+
+    Examples:
+        >>> _format("csv,json"), _format("json"), _format("json,xml")
+        ('both', 'json', 'json,xml')
+    """
+    parts = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if "," not in text or not parts or not parts <= {"json", "csv", "both"}:
+        return text  # predict_boards names what is valid
+    return "both" if len(parts) > 1 or "both" in parts else parts.pop()
 
 
 def _load(model: str):

@@ -51,9 +51,13 @@ def val(overrides):
                          settings (conf=0.02 iou=0.5 max_det=1000 imgsz=640 unless given) and writes
                          out/predictions/<event>/<name>.txt in the official layout.
     """
+    from yolo_attention.inference.values import check_conf, check_imgsz
+
     given = parse_overrides(overrides, {**VAL_KEYS, **WIDERFACE_KEYS})
     args = {**VAL_DEFAULTS, **given}
     require(args, "model", "data")
+    check_imgsz(args["imgsz"])  # Ultralytics would run imgsz=-3 at 32 and score anything at conf=5
+    check_conf(args["conf"])
     protocol = str(args.pop("protocol") or ("widerface" if "gt" in args else protocol_for(args["data"]))).lower()
     if protocol not in PROTOCOLS:
         raise click.UsageError(f"protocol={protocol} is not one of {', '.join(PROTOCOLS)}")

@@ -38,12 +38,15 @@ def predict_keypoints(
         mouth corner).
 
     Raises:
-        ValueError: If the model is not a pose model.
+        ValueError: If the model is not a pose model, `conf` is not in [0, 1] or `imgsz` is below 32.
     """
     from ultralytics import YOLO
 
     from yolo_attention.common.images import list_images
+    from yolo_attention.inference.values import check_conf, check_imgsz
 
+    check_conf(conf)
+    check_imgsz(imgsz)
     yolo = model if isinstance(model, YOLO) else YOLO(str(model))
     if yolo.task != "pose":
         raise ValueError(f"keypoint prediction takes a pose model; '{model}' is a {yolo.task} model")

@@ -24,6 +24,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
+from yolo_attention.inference.values import check_conf, check_imgsz
+
 __all__ = [
     "MERGE_METHODS",
     "Defect",
@@ -91,8 +93,8 @@ def load_detector(model, conf: float = 0.25, imgsz: int | None = None, device: s
 
     import yolo_attention  # noqa: F401  attention modules and bundled YAMLs resolve before the model loads
 
-    if not 0 <= conf <= 1:
-        raise ValueError(f"conf={conf} is not a confidence in [0, 1], e.g. 0.25")
+    check_conf(conf)
+    check_imgsz(imgsz)
     yolo = model if isinstance(model, YOLO) else YOLO(str(model))
     if yolo.task != "detect":
         raise ValueError(f"sliced prediction takes a detection model; '{model}' is a {yolo.task} model")
@@ -105,6 +107,11 @@ def _read_rgb(image: str | Path) -> np.ndarray:
     """The image as an RGB uint8 array, EXIF orientation applied (grayscale and palette scans included)."""
     with Image.open(image) as im:
         return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+
+
+def _check_slice_size(slice_size: int) -> None:
+    if slice_size < 0 or 0 < slice_size < 32:
+        raise ValueError(f"slice={slice_size} is not a tile side: give at least 32 px, or 0 for the whole image")
 
 
 def predict_board(
@@ -141,8 +148,7 @@ def predict_board(
         raise ValueError(f"merge={merge!r} is not one of {', '.join(MERGE_METHODS)}")
     if merge_metric.upper() not in ("IOS", "IOU"):
         raise ValueError(f"merge_metric={merge_metric!r} is not IOS or IOU")
-    if slice_size < 0 or 0 < slice_size < 32:
-        raise ValueError(f"slice={slice_size} is not a tile side: give at least 32 px, or 0 for the whole image")
+    _check_slice_size(slice_size)
     if not 0 <= overlap < 1:
         raise ValueError(f"overlap={overlap} is not a fraction in [0, 1), e.g. 0.2")
     pixels = _read_rgb(image)
@@ -296,6 +302,9 @@ def predict_boards(
         format = merge.pop("fmt")
     if format.lower() not in FORMATS:
         raise ValueError(f"format={format!r} is not one of {', '.join(FORMATS)}")
+    check_conf(conf)
+    check_imgsz(imgsz)  # before `imgsz or slice_size`: imgsz=0 is an error, not the slice size
+    _check_slice_size(slice_size)
     files = image_files(source)
     detector = load_detector(model, conf=conf, imgsz=imgsz or slice_size or 640, device=device)
     defects, sizes = [], []

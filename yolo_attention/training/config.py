@@ -15,6 +15,7 @@ __all__ = [
     "BUNDLED_CONFIG_DIR",
     "DEFAULT_CONFIG",
     "CLI_ALIASES",
+    "REFUSED",
     "RUN_KEYS",
     "default_schedule",
     "load_config",
