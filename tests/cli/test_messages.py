@@ -175,3 +175,29 @@ def test_train_refuses_keys_it_sets_itself_and_never_suggests_them(token, messag
     result = CliRunner().invoke(cli, ["train", token])
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "model=nope.pt"],
+        ["benchmark", "model=nope.pt"],
+        ["benchmark", "model=yolov8n-cbam.yaml", "baseline=nope.pt"],
+        ["val", "model=nope.pt", "data=pcb-mini.yaml"],
+        ["predict", "model=nope.pt", "source=."],
+        ["explain", "model=nope.pt", "source=."],
+    ],
+)
+def test_a_missing_checkpoint_is_one_line_and_names_the_shipped_ones(args, tmp_path, monkeypatch):
+    """Ultralytics would try a download (network warnings) and end with a bare Errno 2."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args)
+    expected = "model 'nope.pt' not found: not a file, and not a shipped checkpoint (yolov8n-deeppcb.pt)"
+    assert result.exit_code == 1 and expected in result.output, result.output
+    assert "GitHub" not in result.output and "Traceback" not in result.output
+
+
+def test_a_shipped_checkpoint_is_taken_by_name():
+    from yolo_attention.cli.overrides import check_model_path
+
+    check_model_path("yolov8n-deeppcb.pt")  # export refused it by name before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from yolo_attention.cli.overrides import key_value_command, parse_overrides, require
+from yolo_attention.cli.overrides import check_model_path, key_value_command, parse_overrides, require
 
 __all__ = ["EXPLAIN_DEFAULTS", "EXPLAIN_KEYS", "explain"]
 
@@ -53,6 +53,7 @@ def explain(overrides):
 
     args = {**EXPLAIN_DEFAULTS, **parse_overrides(overrides, EXPLAIN_KEYS)}
     require(args, "model", "source")
+    check_model_path(args["model"])
     results = run(args.pop("model"), args.pop("source"), **args)
     for note in dict.fromkeys(note for result in results for note in result.notes):  # once each, in order
         click.echo(note, err=True)

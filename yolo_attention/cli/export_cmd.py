@@ -6,12 +6,10 @@ Keys are the parameter names of `yolo_attention.export.export_and_verify` and `y
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from yolo_attention.cli.errors import one_line
-from yolo_attention.cli.overrides import DEPRECATED_KEYS, key_value_command, parse_overrides
+from yolo_attention.cli.overrides import DEPRECATED_KEYS, check_model_path, key_value_command, parse_overrides
 
 __all__ = ["BENCHMARK_KEYS", "EXPORT_KEYS", "benchmark", "export"]
 
@@ -57,8 +55,7 @@ def _model_arg(args: dict) -> str:
     model = args.pop("model", None)
     if model is None:
         raise click.UsageError("missing model=... (a checkpoint such as best.pt, or a model YAML)")
-    if Path(model).suffix == ".pt" and not Path(model).is_file():
-        raise FileNotFoundError(f"model '{model}' not found (nothing is downloaded; give the path of a checkpoint)")
+    check_model_path(model)
     return model
 
 
@@ -142,6 +139,8 @@ def benchmark(overrides):
 
     args = parse_overrides(overrides, BENCHMARK_KEYS, aliases=DEPRECATED_KEYS["benchmark"])
     model = _model_arg(args)
+    if args.get("baseline"):
+        check_model_path(args["baseline"])
     result = run_benchmark(model, **args)
     click.echo(result.table())
     files = getattr(result, "files", None)

@@ -19,6 +19,7 @@ from yolo_attention.modules.suggest import did_you_mean
 __all__ = [
     "DEPRECATED_KEYS",
     "VALUE_HINTS",
+    "check_model_path",
     "check_type",
     "key_value_command",
     "parse_overrides",
@@ -162,6 +163,31 @@ def _not_key_value(token: str, keys: Mapping | set, types: Mapping, aliases: Map
         return f"{key} needs a value: {key}=True or {key}=False"
     value = VALUE_HINTS.get(key) or {int: "<int>", float: "<number>"}.get(kind, "...")
     return f"{key} needs a value: {key}={value}"
+
+
+def check_model_path(model) -> None:
+    """Raise a one-line `FileNotFoundError` for a ``.pt`` model that is neither a file nor a shipped checkpoint.
+
+    Nothing is downloaded: Ultralytics would try (network warnings) and then fail with a bare ``Errno 2``.
+
+    Examples:
+        >>> check_model_path("yolov8n-deeppcb.pt")  # a shipped checkpoint, by name
+        >>> check_model_path("nope.pt")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: model 'nope.pt' not found: not a file, and not a shipped checkpoint (yolov8n-deeppcb.pt); \
+nothing is downloaded
+    """
+    from pathlib import Path
+
+    from yolo_attention.resources import bundled_weights, find_bundled
+
+    if Path(str(model)).suffix != ".pt" or Path(str(model)).is_file() or find_bundled(str(model)) is not None:
+        return
+    shipped = ", ".join(p.name for p in bundled_weights()) or "none"
+    raise FileNotFoundError(
+        f"model '{model}' not found: not a file, and not a shipped checkpoint ({shipped}); nothing is downloaded"
+    )
 
 
 def require(args: dict, *keys: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from yolo_attention.cli.overrides import DEPRECATED_KEYS, key_value_command, parse_overrides, require
+from yolo_attention.cli.overrides import DEPRECATED_KEYS, check_model_path, key_value_command, parse_overrides, require
 
 __all__ = ["POSE_KEYS", "PREDICT_DEFAULTS", "PREDICT_KEYS", "predict"]
 
@@ -63,6 +63,7 @@ def predict(overrides):
     given = parse_overrides(overrides, PREDICT_KEYS, aliases=DEPRECATED_KEYS["predict"])
     args = {**PREDICT_DEFAULTS, **given}
     require(args, "model", "source")
+    check_model_path(args["model"])
     if "format" in args:
         args["format"] = _format(args["format"])
     args["out"] = out = Path(args["out"]).resolve()

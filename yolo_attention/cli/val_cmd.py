@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from yolo_attention.cli.overrides import key_value_command, parse_overrides, require
+from yolo_attention.cli.overrides import check_model_path, key_value_command, parse_overrides, require
 from yolo_attention.eval.protocol import PROTOCOLS, protocol_for
 
 __all__ = ["PROTOCOLS", "VAL_DEFAULTS", "VAL_KEYS", "WIDERFACE_KEYS", "protocol_for", "val", "widerface_eval"]
@@ -56,6 +56,7 @@ def val(overrides):
     given = parse_overrides(overrides, {**VAL_KEYS, **WIDERFACE_KEYS})
     args = {**VAL_DEFAULTS, **given}
     require(args, "model", "data")
+    check_model_path(args["model"])
     check_imgsz(args["imgsz"])  # Ultralytics would run imgsz=-3 at 32 and score anything at conf=5
     check_conf(args["conf"])
     protocol = str(args.pop("protocol") or ("widerface" if "gt" in args else protocol_for(args["data"]))).lower()
