@@ -26,6 +26,7 @@ class TestArguments:
             ({"rtol": -1}, r"rtol must be a number > 0 .*, got -1"),
             ({"rtol": 0}, r"rtol must be a number > 0 .*, got 0"),
             ({"format": "onnx", "formats": "openvino"}, "give one"),
+            ({"subset_size": 0}, r"subset_size must be an int >= 1 \(INT8 calibration images\), got 0"),
         ],
     )
     def test_bad_arguments_fail_before_anything_is_exported(self, kwargs, fragment, tmp_path):

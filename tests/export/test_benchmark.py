@@ -172,6 +172,8 @@ class TestBenchmark:
             run_benchmark("yolov8n-eca.yaml", "onnx", imgsz=IMGSZ, runs=30, blocks=1)
         with pytest.raises(ValueError, match="target_halfwidth"):
             run_benchmark("yolov8n-eca.yaml", "onnx", imgsz=IMGSZ, runs=30, target_halfwidth=0)
+        with pytest.raises(ValueError, match=r"threads must be an int >= 1, or None for every CPU \(\d+\), got 0"):
+            run_benchmark("yolov8n-eca.yaml", "onnx", imgsz=IMGSZ, runs=30, threads=0)  # was every CPU, silently
 
     @pytest.mark.slow
     def test_int8_rows_quantised_on_data(self, tmp_path):

@@ -236,6 +236,8 @@ def run_benchmark(
         raise ValueError(f"blocks must be an int >= 2 (the interval is over blocks), got {blocks!r}")
     if target_halfwidth is not None and not target_halfwidth > 0:
         raise ValueError(f"target_halfwidth must be a number > 0 (e.g. 0.005) or None, got {target_halfwidth!r}")
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ValueError(f"threads must be an int >= 1, or None for every CPU ({os.cpu_count()}), got {threads!r}")
     threads = threads or os.cpu_count() or 1
     yolo = model if isinstance(model, Model) else YOLO(str(model))
     name = name or Path(str(yolo.model.yaml.get("yaml_file", "model"))).stem

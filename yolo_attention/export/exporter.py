@@ -255,6 +255,8 @@ def export_and_verify(
     fmts = parse_formats(format)
     if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not rtol > 0):
         raise ValueError(f"rtol must be a number > 0 (FP32's tolerance, e.g. 1e-3), got {rtol!r}")
+    if isinstance(subset_size, bool) or not isinstance(subset_size, int) or subset_size < 1:
+        raise ValueError(f"subset_size must be an int >= 1 (INT8 calibration images), got {subset_size!r}")
     if "engine" in fmts:
         check_tensorrt()
     if int8 and not data and any(f in ("openvino", "engine") for f in fmts):
