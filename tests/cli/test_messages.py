@@ -201,3 +201,19 @@ def test_a_shipped_checkpoint_is_taken_by_name():
     from yolo_attention.cli.overrides import check_model_path
 
     check_model_path("yolov8n-deeppcb.pt")  # export refused it by name before
+
+
+def test_export_says_the_export_failed_when_it_did_not_get_to_verification(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["export", "model=yolov8n-cbam.yaml", "format=onnx", "imgsz=64", "device=7"])
+    assert result.exit_code == 1 and "export failed for onnx (fp32); see above" in result.output, result.output
+    assert "verification failed" not in result.output
+
+
+def test_train_refuses_two_configuration_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("data: {config_path: pcb-mini.yaml}\n")
+    result = CliRunner().invoke(cli, ["train", "--config", "a.yaml", "config=b.yaml"])
+    assert result.exit_code != 0 and "two configuration files: --config a.yaml and config=b.yaml" in result.output
+    assert not (tmp_path / "runs").exists()

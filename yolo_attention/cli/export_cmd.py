@@ -105,10 +105,12 @@ def export(overrides):
         if report.artifact:
             click.echo(f"{'':<18}{report.artifact}")
     failed = [r for r in reports if not r.passed]
-    if failed:
-        raise click.ClickException(
-            "verification failed for " + ", ".join(f"{r.format} ({r.precision})" for r in failed) + "; see above"
-        )
+    if failed:  # an export that failed was never verified: say which step failed
+        broken = [f"{r.format} ({r.precision})" for r in failed if (r.error or "").startswith("export failed")]
+        wrong = [f"{r.format} ({r.precision})" for r in failed if not (r.error or "").startswith("export failed")]
+        parts = [f"export failed for {', '.join(broken)}"] * bool(broken)
+        parts += [f"verification failed for {', '.join(wrong)}"] * bool(wrong)
+        raise click.ClickException("; ".join(parts) + "; see above")
     click.echo(f"all {len(reports)} exports verified")
 
 

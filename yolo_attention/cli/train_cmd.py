@@ -51,7 +51,10 @@ def train(config_file, overrides):
         if "=" in token and key in REFUSED:
             raise click.UsageError(f"{token.strip()} is not a train argument: {REFUSED[key]}")
     args = parse_overrides(overrides, train_keys(), dotted=True)
-    config_file = args.pop("config", None) or config_file
+    given = args.pop("config", None)
+    if given and config_file and str(given) != str(config_file):
+        raise click.UsageError(f"two configuration files: --config {config_file} and config={given}; give one")
+    config_file = given or config_file
     if "schedule" in args and args["schedule"] is None:  # Ultralytics' value parsing turns `none` into None
         args["schedule"] = "none"
     if not args and not config_file:
