@@ -153,6 +153,7 @@ def run_experiment(config: dict, stage: str | None = None) -> Path:
             plan = make_plan(config, exp, stage)
     except Exception:
         shutil.rmtree(exp.root, ignore_errors=True)  # nothing ran: leave no half-made experiment behind
+        log(f"nothing ran: {exp.root.name} removed")
         raise
     with exp.logging_to_file():
         exp.state.update(plan=plan.to_dict(), config=config, stage=stage)
