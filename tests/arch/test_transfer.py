@@ -124,6 +124,10 @@ def test_a_detection_checkpoint_goes_into_a_pose_model_with_attention_layer_by_l
     model = YOLO("yolov8n-pose-cbam.yaml")
     report = transfer_weights(model, str(pretrained_baseline))
     assert report.corresponded and list(report.missing_layers) == [25], report.message()
+    assert "layer 25 (Pose: shape differs; parts the source lacks start new)" in report.message()
+    assert not report.same_architecture
+    plain = transfer_weights(YOLO("yolov8n-pose.yaml"), str(pretrained_baseline))  # Ultralytics' own Detect -> Pose
+    assert not plain.same_architecture and "parts the source lacks start new" in plain.message(), plain.message()
     mapping = correspond(source, model.model).to_source()
     head = len(model.model.model) - 1
     for d, s in mapping.items():

@@ -33,3 +33,14 @@ class TestArguments:
         with pytest.raises(ValueError, match=fragment):
             export_and_verify("yolov8n-se.yaml", imgsz=64, out_dir=tmp_path, **kwargs)
         assert not any(tmp_path.iterdir())
+
+
+def test_the_shipped_checkpoint_exports_into_the_working_directory_not_the_package(tmp_path, monkeypatch):
+    """Ultralytics writes an export beside its checkpoint: for the shipped one, inside the installed package."""
+    from yolo_attention.resources import WEIGHTS_DIR
+
+    before = set(WEIGHTS_DIR.iterdir())
+    monkeypatch.chdir(tmp_path)
+    [report] = export_and_verify("yolov8n-deeppcb.pt", "onnx", imgsz=64, images=1)
+    assert report.passed and report.artifact == str(tmp_path / "yolov8n-deeppcb.onnx"), report.line()
+    assert set(WEIGHTS_DIR.iterdir()) == before

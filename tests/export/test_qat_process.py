@@ -79,9 +79,17 @@ def test_child_errors_are_raised_in_the_caller_as_they_were(trained_cbam, tmp_pa
         fine_tune_in_child("yolov8n-eca.yaml", "faces-synthetic.yaml", tmp_path / "x.pt", IMGSZ, workers=0)
     with pytest.raises(FileNotFoundError, match="'no-such-data.yaml' does not exist"):
         fine_tune_in_child(trained_cbam, "no-such-data.yaml", tmp_path / "x.pt", IMGSZ, workers=0)
-    with pytest.raises(QATProcessError, match=r"failed \(TypeError: .*\); its output is above"):
+    no_train = tmp_path / "no-train.yaml"
+    no_train.write_text("path: .\nval: images\nnames: {0: a}\n")
+    with pytest.raises(SyntaxError, match="'train:' key missing"):  # Ultralytics' kind for a broken dataset YAML
+        fine_tune_in_child(trained_cbam, str(no_train), tmp_path / "x.pt", IMGSZ, workers=0)
+    with pytest.raises(TypeError):  # a subclass or a user-error kind comes back as that kind (CLI: one line)
         fine_tune_in_child(trained_cbam, "pcb-mini.yaml", tmp_path / "x.pt", IMGSZ, workers="two")
     assert not (tmp_path / "x.pt").exists()
+    folder = tmp_path / "a-folder.pt"
+    folder.mkdir()  # anything else (here: saving over a folder, after training) is a QATProcessError
+    with pytest.raises(QATProcessError, match=r"failed \(RuntimeError: .*Is a directory\); its output is above"):
+        fine_tune_in_child(trained_cbam, "pcb-mini.yaml", folder, IMGSZ, 0.1, subset_size=8, workers=0)
 
 
 def test_a_model_with_a_class_from_main_is_fine_tuned_in_this_process(monkeypatch, tmp_path):

@@ -686,6 +686,8 @@ class TestSetAttention:
         assert switches.count(True) == 1 and model[2][0].eca.enabled
         assert set_attention(model, {"ALL": True}) == {"ALL": 8}
         assert all(m.enabled for m in model.modules() if isinstance(m, AttentionModule))
+        set_attention(model, {"ECA": True, "all": False})  # `all` first wherever it is, as schedules apply it
+        assert [m.enabled for m in model.modules() if isinstance(m, AttentionModule)] == switches
 
     def test_a_module_without_a_switch_cannot_be_switched_off(self, clean_registry) -> None:
         @register_module

@@ -23,6 +23,8 @@ class LayerMap:
         source (list[int]): For models mapped onto a source model: the source index of each `original` entry.
         attention_source (dict[int, int]): For models mapped onto a source model: the source index of each
             attention layer that the source has too.
+        heads_differ (bool): For models mapped onto a source model: the output layers are heads of two tasks
+            (Detect and Pose), so the source fills the destination's head only in part.
     """
 
     attention: list[int]
@@ -32,6 +34,7 @@ class LayerMap:
     head: list[int]
     source: list[int] = field(default_factory=list)
     attention_source: dict[int, int] = field(default_factory=dict)
+    heads_differ: bool = False
 
     def to_source(self) -> dict[int, int]:
         """Return {index in this model: index in the source model} for every layer that has a source."""
@@ -139,4 +142,5 @@ def correspond(source, destination) -> LayerMap | None:
     where = {k: i for i, k in enumerate(src_keys)}
     mapped.source = src_original
     mapped.attention_source = {d: where[dst_keys[d]] for d in mapped.attention if dst_keys[d] in where}
+    mapped.heads_differ = bool(last) and _type(src_layers[last[0]]) != _type(dst_layers[last[1]])
     return mapped

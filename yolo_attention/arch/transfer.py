@@ -158,7 +158,7 @@ def load_into(
     attn_init = resolve_attn_init(dst, attn_init)
     dst_layers = layers_of(dst)
     mapped = correspond(source, dst)
-    if mapped is not None and not (mapped.attention or layer_map(source).attention):
+    if mapped is not None and not (mapped.attention or layer_map(source).attention or mapped.heads_differ):
         original_load(dst, source, verbose=verbose)  # no attention on either side: Ultralytics' behaviour and log
         return _remember(same_architecture_report(name, source, dst))
     if mapped is None:
@@ -184,8 +184,9 @@ def load_into(
             # folder of the shipped weights
             dst.pt_path = None
         report = corresponded_report(
-            name, source, dst, placed, mapping, new_attention, attn_init, bool(mapped.attention_source)
-        )
+            name, source, dst, placed, mapping, new_attention, attn_init, bool(mapped.attention_source),
+            same_heads=not mapped.heads_differ,
+        )  # fmt: skip
     if verbose:
         LOGGER.info(report.message())
     return _remember(report)

@@ -105,6 +105,7 @@ def corresponded_report(
     new_attention: list[int],
     attn_init: str,
     source_has_attention: bool,
+    same_heads: bool = True,
 ) -> TransferReport:
     """The report of a transfer by layer correspondence, once `placed` (the source re-indexed) was loaded into `dst`.
 
@@ -117,6 +118,8 @@ def corresponded_report(
         new_attention (list[int]): Destination attention layers with no source layer.
         attn_init (str): How the new attention layers started.
         source_has_attention (bool): Some destination attention layer received the source's attention weights.
+        same_heads (bool): Both output layers are heads of one task; with two (Detect into Pose), the parts of the
+            destination's head that the source lacks are reported as new.
     """
     dst_layers = layers_of(dst)
     transferred, landed = _landed(dst, placed)
@@ -125,6 +128,11 @@ def corresponded_report(
         index = int(key.split(".")[1])
         if not ok and index not in missing:
             missing[index] = f"{type(dst_layers[index]).__name__}: shape differs"
+    for key in dst.state_dict():  # destination tensors with no source tensor at all (a Pose head's keypoint branch)
+        index = int(key.split(".")[1])
+        if key not in landed and index not in new_attention and "start new" not in missing.get(index, ""):
+            reason = missing.get(index, f"{type(dst_layers[index]).__name__}: ")
+            missing[index] = reason + ("; " if index in missing else "") + "parts the source lacks start new"
     new_tensors = sum(len(dst_layers[i].state_dict()) for i in new_attention)
     dropped_layers, dropped = _dropped(layers_of(source), dst_layers, mapping, new_attention)
     return TransferReport(
@@ -139,7 +147,7 @@ def corresponded_report(
         dropped,
         dropped_layers,
         unfilled=len(dst.state_dict()) - transferred,
-        same_architecture=len(mapping) == len(dst_layers) == len(layers_of(source)),
+        same_architecture=same_heads and len(mapping) == len(dst_layers) == len(layers_of(source)),
     )
 
 

@@ -142,7 +142,7 @@ def benchmark(overrides):
     args = parse_overrides(overrides, BENCHMARK_KEYS, aliases=DEPRECATED_KEYS["benchmark"])
     model = _model_arg(args)
     if args.get("baseline"):
-        check_model_path(args["baseline"])
+        check_model_path(args["baseline"], key="baseline")
     result = run_benchmark(model, **args)
     click.echo(result.table())
     files = getattr(result, "files", None)

@@ -165,7 +165,7 @@ def _not_key_value(token: str, keys: Mapping | set, types: Mapping, aliases: Map
     return f"{key} needs a value: {key}={value}"
 
 
-def check_model_path(model) -> None:
+def check_model_path(model, key: str = "model") -> None:
     """Raise a one-line `FileNotFoundError` for a ``.pt`` model that is neither a file nor a shipped checkpoint.
 
     Nothing is downloaded: Ultralytics would try (network warnings) and then fail with a bare ``Errno 2``.
@@ -186,7 +186,7 @@ nothing is downloaded
         return
     shipped = ", ".join(p.name for p in bundled_weights()) or "none"
     raise FileNotFoundError(
-        f"model '{model}' not found: not a file, and not a shipped checkpoint ({shipped}); nothing is downloaded"
+        f"{key} '{model}' not found: not a file, and not a shipped checkpoint ({shipped}); nothing is downloaded"
     )
 
 

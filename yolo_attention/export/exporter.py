@@ -144,6 +144,14 @@ def _export_size(yolo, imgsz: int) -> int:
     return size
 
 
+def _shipped(yolo) -> bool:
+    """Whether `yolo` was loaded from a checkpoint shipped inside the package (``yolov8n-deeppcb.pt`` by name)."""
+    from yolo_attention.resources import PACKAGE_DIR
+
+    path = getattr(yolo, "ckpt_path", None)
+    return bool(path) and Path(str(path)).resolve().is_relative_to(PACKAGE_DIR)
+
+
 def _move(artifact: Path, out_dir: Path | None) -> Path:
     if out_dir is None:
         return artifact
@@ -203,7 +211,8 @@ def export_and_verify(
         data (str | Path, optional): Dataset YAML. Verification images come from its val split (else the bundled
             pcb-mini's); with it, every export and the PyTorch model are validated and their mAPs compared.
         out_dir (str | Path, optional): Folder the artifacts are moved into. Defaults to the experiment's
-            ``models/`` folder when `model` is a checkpoint inside an experiment, else where Ultralytics writes.
+            ``models/`` folder when `model` is a checkpoint inside an experiment, the working directory for a
+            checkpoint shipped with the package, else where Ultralytics writes (beside the checkpoint).
         batch (int, optional): Export batch size (the largest batch for dynamic TensorRT engines, default 8 there).
         images (int): Number of real images to compare outputs on.
         rtol (float, optional): Tolerance (> 0) on ``|d| / max(|torch|, 1)``, FP32's verdict; defaults to
@@ -272,6 +281,9 @@ def export_and_verify(
     yolo = model if isinstance(model, Model) else YOLO(str(model))
     imgsz = _export_size(yolo, imgsz)
     out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
+    if out is None and _shipped(yolo):  # Ultralytics writes beside the checkpoint: not into the installed package
+        out = Path.cwd()
+        yolo.model.pt_path = str(out / Path(str(yolo.ckpt_path)).name)  # its exports are named and written here
     exported, qat_notes = yolo, {}
     if qat_epochs:
         from yolo_attention.export.qat_process import fine_tune_in_child

@@ -25,8 +25,9 @@ from pathlib import Path
 
 __all__ = ["QATProcessError", "fine_tune_in_child", "main_module_classes"]
 
-_USER_ERRORS = {"ValueError": ValueError, "FileNotFoundError": FileNotFoundError}
-"""Errors that mean bad input (a setting, a missing file): raised again in the caller as they were, in one line."""
+_USER_ERRORS = {error.__name__: error for error in (FileNotFoundError, ValueError, SyntaxError, KeyError, TypeError)}
+"""What bad input raises (the CLI's one-line errors, `cli.errors.USER_ERRORS`), first match first: an error of one of
+these kinds, subclasses included (a `CheckpointError` is a ValueError), is raised again in the caller as that kind."""
 
 
 class QATProcessError(RuntimeError):
@@ -120,8 +121,13 @@ def fine_tune_in_child(
 
 
 def _run_relaying(cmd: list[str]) -> int:
-    """Run `cmd`, copying its output line by line to this process's stdout (a notebook shows it); stop it on exit."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """Run `cmd`, copying its output line by line to this process's stdout (a notebook shows it); stop it on exit.
+
+    The child gets this process's import path (a package or module found through ``sys.path.insert`` in a notebook
+    is found there too).
+    """
+    path = os.pathsep.join(p for p in [*sys.path, os.environ.get("PYTHONPATH", "")] if p)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         try:
             for line in proc.stdout:
@@ -137,8 +143,21 @@ def _run_relaying(cmd: list[str]) -> int:
                     proc.kill()
 
 
+def _end_with_parent() -> None:
+    """Linux: have the kernel stop this process when its parent dies (killed, not only interrupted)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl here: the parent's relay still stops it on exit
+            pass
+
+
 def _child(spec_file: str) -> int:
     """The child's side: fine-tune as `spec_file` says; write the checkpoint path or the error to its result file."""
+    _end_with_parent()
     spec = json.loads(Path(spec_file).read_text())
     try:
         import yolo_attention  # noqa: F401  the modules (and entry points) before the checkpoint is unpickled
@@ -150,9 +169,11 @@ def _child(spec_file: str) -> int:
         )  # fmt: skip
         outcome = {"checkpoint": str(checkpoint)}
     except Exception as e:  # reported to the parent, which raises it there
-        if type(e).__name__ not in _USER_ERRORS:  # not bad input: its traceback goes out with the relayed output
+        kind = next((name for name, error in _USER_ERRORS.items() if isinstance(e, error)), None)
+        if kind is None:  # not bad input: its traceback goes out with the relayed output
             traceback.print_exc()
-        outcome = {"type": type(e).__name__, "error": str(e)}
+        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)  # str(KeyError) adds quotes
+        outcome = {"type": kind or type(e).__name__, "error": str(message)}
     Path(spec["result"]).write_text(json.dumps(outcome))
     return 0 if "checkpoint" in outcome else 1
 

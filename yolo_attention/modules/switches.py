@@ -26,8 +26,8 @@ def set_attention(model: nn.Module, switches: Mapping[str, bool]) -> dict[str, i
 
     Args:
         model (nn.Module): Any model containing `AttentionModule`s (the model itself is included).
-        switches (Mapping[str, bool]): Kind name -> True (on) / False (off), applied in order, so
-            ``{"all": False, "ECA": True}`` leaves only the ECA modules on.
+        switches (Mapping[str, bool]): Kind name -> True (on) / False (off); ``all`` first, then the others in
+            order, as training schedules apply them: ``{"ECA": True, "all": False}`` leaves only the ECA modules on.
 
     Returns:
         (dict[str, int]): Kind name -> number of modules switched; 0 for a known kind absent from the model.
@@ -53,7 +53,8 @@ def set_attention(model: nn.Module, switches: Mapping[str, bool]) -> dict[str, i
     in_lower = {name.lower() for name in in_model}
     registered_lower = {name.lower(): cls for name, cls in MODULES.items()}
     counts: dict[str, int] = {}
-    for kind, on in switches.items():
+    ordered = sorted(switches.items(), key=lambda item: not (isinstance(item[0], str) and item[0].lower() == ALL))
+    for kind, on in ordered:
         if not isinstance(on, bool):
             raise ValueError(f"set_attention: the switch for {kind!r} must be True or False, got {on!r}")
         if not isinstance(kind, str):

@@ -248,17 +248,21 @@ def check_attention_switches(switches: dict[str, bool], where: str = "") -> None
     ``all`` names every attention module. A registered kind the model lacks is not an error here (the plan warns).
 
     Examples:
-        >>> check_attention_switches({"all": False, "ECA": True})
+        >>> check_attention_switches({"all": False, "ECA": True, "ChannelAttention": False})
         >>> check_attention_switches({"CBMA": False}, "phase 'warmup'")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         ValueError: phase 'warmup': unknown attention kind 'CBMA' in attention:. Known: all, BAM, ...
     """
-    from yolo_attention.modules import MODULES
+    from yolo_attention.modules import MODULES, AttentionModule
+
+    def subclasses(cls: type) -> set[str]:  # set_attention also takes the class name of a part (ChannelAttention)
+        return {name for sub in cls.__subclasses__() for name in (sub.__name__, *subclasses(sub))}
 
     known = ["all", *sorted(MODULES, key=str.lower)]
+    accepted = {name.lower() for name in (*MODULES, *subclasses(AttentionModule))}
     for kind in switches:
-        if kind != "all" and (not isinstance(kind, str) or kind.lower() not in {k.lower() for k in MODULES}):
+        if kind != "all" and (not isinstance(kind, str) or kind.lower() not in accepted):
             prefix = f"{where}: " if where else ""
             raise ValueError(
                 f"{prefix}unknown attention kind {kind!r} in attention:. Known: {', '.join(known)}."
