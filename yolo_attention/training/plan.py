@@ -111,17 +111,9 @@ def with_dataset_classes(arch: str, data: str, folder: Path) -> str:
     if not arch.endswith((".yaml", ".yml")):
         return arch
     from ultralytics.data.utils import check_det_dataset
-    from ultralytics.nn.tasks import yaml_model_load
-
-    from yolo_attention.arch.model_yaml import write_model_yaml
 
     nc = check_det_dataset(data)["nc"]
-    cfg = yaml_model_load(arch)
-    if cfg.get("nc") == nc:
-        return arch
-    cfg["nc"] = nc
-    path = write_model_yaml(cfg, folder / Path(arch).name, [f"{Path(arch).name} with nc={nc} for {Path(data).name}"])
-    return str(path)
+    return _with_key(arch, "nc", nc, folder, f"with nc={nc} for {Path(data).name}")
 
 
 def with_attn_init(arch: str, attn_init: str, folder: Path) -> str:
@@ -130,16 +122,20 @@ def with_attn_init(arch: str, attn_init: str, folder: Path) -> str:
     The weight transfer reads the key from the model's YAML, whether the weights are the pretrained checkpoint or the
     baseline phase's; a YAML that already says so is used as it is.
     """
+    return _with_key(arch, "attn_init", attn_init, folder, f"with attn_init: {attn_init}")
+
+
+def _with_key(arch: str, key: str, value, folder: Path, why: str) -> str:
+    """`arch` if its YAML already has ``key: value``, else a copy that has, written into `folder` (same file name)."""
     from ultralytics.nn.tasks import yaml_model_load
 
     from yolo_attention.arch.model_yaml import write_model_yaml
 
     cfg = yaml_model_load(arch)
-    if cfg.get("attn_init") == attn_init:
+    if cfg.get(key) == value:
         return arch
-    cfg["attn_init"] = attn_init
-    path = write_model_yaml(cfg, folder / Path(arch).name, [f"{Path(arch).name} with attn_init: {attn_init}"])
-    return str(path)
+    cfg[key] = value
+    return str(write_model_yaml(cfg, folder / Path(arch).name, [f"{Path(arch).name} {why}"]))
 
 
 def _warn_switches_that_match_nothing(model, phases: list[Phase]) -> None:
