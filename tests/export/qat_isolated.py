@@ -126,7 +126,7 @@ def test_fine_tune_rejects_a_model_not_built_for_the_data(tmp_path):
 @pytest.mark.parametrize(
     "args,fragment",
     [
-        (["format=onnx", "qat_epochs=1", "data=pcb-mini.yaml"], "onnx would be exported in floating point"),
+        (["format=onnx", "qat_epochs=1", "data=pcb-mini.yaml"], "qat_epochs=1 fine-tunes the weights for INT8"),
         (["format=openvino", "qat_epochs=1", "data=pcb-mini.yaml"], "add int8=True"),
         (["format=openvino", "int8=True", "qat_epochs=-1", "data=pcb-mini.yaml"], "qat_epochs must be"),
         (["format=openvino", "int8=True", "qat_epochs=one", "data=pcb-mini.yaml"], "qat_epochs"),

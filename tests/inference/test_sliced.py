@@ -107,7 +107,7 @@ class TestCoordinateMerge:
             predict_board(stub_detector, board, merge="MAX")
         with pytest.raises(ValueError, match="overlap=1.2"):
             predict_board(stub_detector, board, overlap=1.2)
-        with pytest.raises(ValueError, match="slice=16"):
+        with pytest.raises(ValueError, match="^slice_size=16 is not a tile side"):
             predict_board(stub_detector, board, slice_size=16)
 
 

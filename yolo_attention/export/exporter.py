@@ -390,12 +390,12 @@ def _check_qat_request(fmts: list[str], half: bool, int8: bool, cuda: bool, data
     not_int8 = [f for f in fmts if resolve_precision(f, half, int8, cuda)[0] != "int8"]
     if not_int8:
         raise ValueError(
-            f"qat_epochs={epochs} fine-tunes the weights for INT8, but {', '.join(not_int8)} would be exported in "
+            f"qat_epochs={epochs:g} fine-tunes the weights for INT8, but {', '.join(not_int8)} would be exported in "
             "floating point from the fine-tuned weights: add int8=True (openvino, engine) or export those formats "
             "in a separate call without qat_epochs"
         )
     if not data:
-        raise ValueError(f"qat_epochs={epochs} needs data=<dataset YAML>: the model is fine-tuned on its train split")
+        raise ValueError(f"qat_epochs={epochs:g} needs data=<dataset YAML>: the model is fine-tuned on its train split")
 
 
 def _qat_note(fmt: str, checkpoint: Path, epochs: float, data) -> str:

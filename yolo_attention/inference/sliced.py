@@ -111,7 +111,7 @@ def _read_rgb(image: str | Path) -> np.ndarray:
 
 def _check_slice_size(slice_size: int) -> None:
     if slice_size < 0 or 0 < slice_size < 32:
-        raise ValueError(f"slice={slice_size} is not a tile side: give at least 32 px, or 0 for the whole image")
+        raise ValueError(f"slice_size={slice_size} is not a tile side: give at least 32 px, or 0 for the whole image")
 
 
 def predict_board(
