@@ -7,8 +7,7 @@ import torch
 from ultralytics import YOLO
 
 import yolo_attention  # noqa: F401
-from yolo_attention.modules import AttentionModule
-from yolo_attention.training.callbacks import apply_switches
+from yolo_attention.modules import AttentionModule, set_attention
 from yolo_attention.training.switch_on import gate_layers_switched_on
 
 
@@ -17,14 +16,14 @@ def _as_the_trainer_builds_it(model: torch.nn.Module, switches: dict) -> None:
     for m in model.modules():
         if isinstance(m, AttentionModule):
             m.enabled = True
-    apply_switches(model, switches)
+    set_attention(model, switches)
 
 
 @pytest.mark.parametrize("gate", [True, False])
 def test_switching_on_attention_that_was_off_keeps_the_output(gate):
     torch.manual_seed(0)
     model = YOLO("yolov8n-ecasam.yaml").model.eval()
-    apply_switches(model, {"all": False})  # how phase 1 of four-phase ends: the detector trained alone
+    set_attention(model, {"all": False})  # how phase 1 of four-phase ends: the detector trained alone
     x = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         before = model(x)[0]
@@ -40,7 +39,7 @@ def test_switching_on_attention_that_was_off_keeps_the_output(gate):
 def test_layers_already_on_or_gated_are_left_alone():
     model = YOLO("yolov8n-ecasam.yaml").model
     assert gate_layers_switched_on(model, {}) == []  # on before and after
-    apply_switches(model, {"all": False})
+    set_attention(model, {"all": False})
     assert gate_layers_switched_on(model, {"all": False}) == []  # stays off
     model.model[5].enable_residual_gate(0.3)  # a transferred layer comes with its gate
     assert gate_layers_switched_on(model, {"ECA": True}) == [8, 12]

@@ -22,9 +22,9 @@ from ultralytics.nn.tasks import load_checkpoint
 
 from tests.helpers.weights import assert_frozen_equal, saved_switches
 from yolo_attention.cli.main import cli
-from yolo_attention.modules import AttentionModule
+from yolo_attention.modules import AttentionModule, set_attention
 from yolo_attention.training import load_schedule, train
-from yolo_attention.training.callbacks import EarlyStopping, apply_switches, head_output_convs, phase_callbacks
+from yolo_attention.training.callbacks import EarlyStopping, head_output_convs, phase_callbacks
 from yolo_attention.training.config import DEFAULT_CONFIG, apply_overrides, load_config
 from yolo_attention.training.experiment import read_results
 from yolo_attention.training.trainer import AttentionDetectionTrainer, AttentionPoseTrainer
@@ -149,7 +149,7 @@ def test_early_stopping_honours_patience_and_min_delta():
 
 def test_switches_head_dropout_and_callbacks_are_picklable():
     model = YOLO("yolov8n-ecasam.yaml").model
-    assert apply_switches(model, {"all": False, "ECA": True}) == {"all": 9, "ECA": 3}
+    assert set_attention(model, {"all": False, "ECA": True}) == {"all": 9, "ECA": 3}
     sams = [m for m in model.modules() if type(m).__name__ == "SAM"]
     assert sams and not any(m.enabled for m in sams)
     x = torch.randn(1, 64, 8, 8)

@@ -65,7 +65,7 @@ def compare(overrides):
     tokens = merge_equals_args(list(overrides))
     for token in tokens:
         key = token.split("=", 1)[0].strip()
-        if key in COMPARE_SETS and key not in keys:
+        if key in COMPARE_SETS:
             raise click.UsageError(f"'{key}=' is not an argument of compare: {COMPARE_SETS[key]}")
     args = parse_overrides(tokens, keys)
     require(args, "data", "models", "pretrained")

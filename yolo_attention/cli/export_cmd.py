@@ -106,11 +106,12 @@ def export(overrides):
             click.echo(f"{'':<18}{report.artifact}")
     failed = [r for r in reports if not r.passed]
     if failed:  # an export that failed was never verified: say which step failed
-        broken = [f"{r.format} ({r.precision})" for r in failed if (r.error or "").startswith("export failed")]
-        wrong = [f"{r.format} ({r.precision})" for r in failed if not (r.error or "").startswith("export failed")]
-        parts = [f"export failed for {', '.join(broken)}"] * bool(broken)
-        parts += [f"verification failed for {', '.join(wrong)}"] * bool(wrong)
-        raise click.ClickException("; ".join(parts) + "; see above")
+        steps: dict[str, list[str]] = {}
+        for r in failed:
+            step = "export" if (r.error or "").startswith("export failed") else "verification"
+            steps.setdefault(step, []).append(f"{r.format} ({r.precision})")
+        failures = "; ".join(f"{step} failed for {', '.join(names)}" for step, names in sorted(steps.items()))
+        raise click.ClickException(f"{failures}; see above")
     click.echo(f"all {len(reports)} exports verified")
 
 

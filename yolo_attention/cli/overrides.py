@@ -180,14 +180,13 @@ nothing is downloaded
     """
     from pathlib import Path
 
-    from yolo_attention.resources import bundled_weights, find_bundled
+    from yolo_attention.training.values import resolve_weights
 
-    if Path(str(model)).suffix != ".pt" or Path(str(model)).is_file() or find_bundled(str(model)) is not None:
-        return
-    shipped = ", ".join(p.name for p in bundled_weights()) or "none"
-    raise FileNotFoundError(
-        f"{key} '{model}' not found: not a file, and not a shipped checkpoint ({shipped}); nothing is downloaded"
-    )
+    if Path(str(model)).suffix == ".pt":
+        try:
+            resolve_weights(model, key)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"{e}; nothing is downloaded") from None
 
 
 def require(args: dict, *keys: str) -> None:

@@ -15,14 +15,13 @@ import torch
 import torch.nn.functional as F
 
 from yolo_attention.common.models import unwrap_parallel
-from yolo_attention.modules import AttentionModule, set_attention
+from yolo_attention.modules import set_attention
 from yolo_attention.training.freeze import ema_moves_frozen, keep_frozen_exact
 
 __all__ = [
     "KILL_ENV",
     "EarlyStopping",
     "TensorBoardLog",
-    "apply_switches",
     "head_output_convs",
     "kill_point",
     "phase_callbacks",
@@ -34,32 +33,11 @@ __all__ = [
 KILL_ENV = "YOLO_ATTN_TEST_KILL_AT"
 
 
-def apply_switches(model: torch.nn.Module, switches: dict[str, bool]) -> dict[str, int]:
-    """Switch attention modules on or off by kind; ``all`` names every attention module and is applied first.
-
-    Examples:
-        >>> import yolo_attention
-        >>> from ultralytics import YOLO
-        >>> apply_switches(YOLO("yolov8n-ecasam.yaml").model, {"all": False, "ECA": True})
-        {'all': 9, 'ECA': 3}
-    """
-    counts = {}
-    if "all" in switches:
-        modules = [m for m in model.modules() if isinstance(m, AttentionModule)]
-        for m in modules:
-            m.enabled = bool(switches["all"])
-        counts["all"] = len(modules)
-    rest = {k: v for k, v in switches.items() if k != "all"}
-    if rest:
-        counts.update(set_attention(model, rest))
-    return counts
-
-
 def _switch_callback(trainer, switches: dict[str, bool]) -> None:
     """on_pretrain_routine_end: the model being trained and the EMA copy that is validated and saved."""
-    apply_switches(unwrap_parallel(trainer.model), switches)
+    set_attention(unwrap_parallel(trainer.model), switches)
     if getattr(trainer, "ema", None) is not None:
-        apply_switches(trainer.ema.ema, switches)
+        set_attention(trainer.ema.ema, switches)
 
 
 def head_output_convs(model: torch.nn.Module) -> list[torch.nn.Module]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import torch
 
 from yolo_attention.arch.correspondence import layer_map, layers_of
-from yolo_attention.modules import AttentionModule
+from yolo_attention.modules import AttentionModule, set_attention
 
 __all__ = ["gate_layers_switched_on", "layer_is_identity"]
 
@@ -48,8 +48,8 @@ def gate_layers_switched_on(model: torch.nn.Module, switches: Mapping[str, bool]
     """Give a zero residual gate to each attention layer that is off in `model` and that `switches` turn on.
 
     `model` carries the switch state the previous phase ended with; the phase's trainer builds its model with every
-    module on and then applies `switches` (`callbacks.apply_switches`), which is simulated here on a copy. Only the
-    outermost module of a layer is gated (a gate inside a closed gate would get no gradient).
+    module on and then applies `switches` (`set_attention`, ``all`` first), which is simulated here on a copy. Only
+    the outermost module of a layer is gated (a gate inside a closed gate would get no gradient).
 
     Args:
         model (torch.nn.Module): The Ultralytics model the phase starts from.
@@ -58,14 +58,12 @@ def gate_layers_switched_on(model: torch.nn.Module, switches: Mapping[str, bool]
     Returns:
         (list[int]): Indices of the layers given a gate.
     """
-    from yolo_attention.training.callbacks import apply_switches
-
     preview = copy.deepcopy(model)
     for m in preview.modules():
         if isinstance(m, AttentionModule):
             m.enabled = True
     if switches:
-        apply_switches(preview, dict(switches))
+        set_attention(preview, dict(switches))
     layers, after = layers_of(model), layers_of(preview)
     gated = []
     for i in layer_map(model).attention:

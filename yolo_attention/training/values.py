@@ -136,8 +136,10 @@ def check_train_values(args: dict[str, Any], where: str = "") -> None:
         check_value(key, value, where)
 
 
-def resolve_weights(name: str | Path) -> Path:
+def resolve_weights(name: str | Path, key: str = "weights") -> Path:
     """Return the checkpoint file `name` names: a path as given, else a shipped checkpoint by bare name.
+
+    `key` is the argument `name` was given as, for the message.
 
     Raises:
         FileNotFoundError: Neither a file nor a shipped checkpoint (the shipped ones are listed).
@@ -149,7 +151,7 @@ def resolve_weights(name: str | Path) -> Path:
     if bundled is not None:
         return bundled
     shipped = ", ".join(p.name for p in bundled_weights()) or "none"
-    raise FileNotFoundError(f"weights '{name}' not found: not a file, and not a shipped checkpoint ({shipped})")
+    raise FileNotFoundError(f"{key} '{name}' not found: not a file, and not a shipped checkpoint ({shipped})")
 
 
 def check_checkpoint(name: str | Path) -> Path:
