@@ -44,3 +44,22 @@ def test_the_shipped_checkpoint_exports_into_the_working_directory_not_the_packa
     [report] = export_and_verify("yolov8n-deeppcb.pt", "onnx", imgsz=64, images=1)
     assert report.passed and report.artifact == str(tmp_path / "yolov8n-deeppcb.onnx"), report.line()
     assert set(WEIGHTS_DIR.iterdir()) == before
+
+
+def test_ultralytics_writes_into_out_dir_itself_and_the_model_is_left_as_it_was(tmp_path, monkeypatch):
+    """Its "Results saved to" line and its predict/val commands name out_dir, not a file moved away afterwards."""
+    from ultralytics import YOLO
+
+    source = tmp_path / "ckpt"
+    source.mkdir()
+    YOLO("yolov8n-se.yaml").save(source / "best.pt")
+    model = YOLO(str(source / "best.pt"))
+    before = model.model.pt_path
+    written = []
+    real_export = model.export
+    monkeypatch.setattr(model, "export", lambda **kw: written.append(real_export(**kw)) or written[-1])
+    [report] = export_and_verify(model, "onnx", imgsz=64, images=1, out_dir=tmp_path / "out")
+    assert report.passed, report.line()
+    assert written == [str(tmp_path / "out" / "best.onnx")]
+    assert sorted(p.name for p in source.iterdir()) == ["best.pt"]
+    assert model.model.pt_path == before

@@ -13,6 +13,7 @@ import numbers
 import shutil
 import warnings
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from ultralytics.utils import LOGGER
@@ -152,6 +153,28 @@ def _shipped(yolo) -> bool:
     return bool(path) and Path(str(path)).resolve().is_relative_to(PACKAGE_DIR)
 
 
+@contextmanager
+def _exporting_into(yolo, out: Path | None):
+    """Let Ultralytics write an export into `out` itself: its "Results saved to" line and commands then name it there.
+
+    Ultralytics names and places an export after the model's ``pt_path`` (else its YAML file); it is pointed into
+    `out` for the export and restored afterwards.
+    """
+    model = yolo.model
+    had, before = hasattr(model, "pt_path"), getattr(model, "pt_path", None)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        source = before or getattr(model, "yaml_file", None) or model.yaml.get("yaml_file") or "model"
+        model.pt_path = str(out.resolve() / f"{Path(str(source)).stem}.pt")
+    try:
+        yield
+    finally:
+        if had:
+            model.pt_path = before
+        elif hasattr(model, "pt_path"):
+            del model.pt_path
+
+
 def _move(artifact: Path, out_dir: Path | None) -> Path:
     if out_dir is None:
         return artifact
@@ -283,7 +306,6 @@ def export_and_verify(
     out = Path(out_dir) if out_dir is not None else (experiment_models_dir(source) if source else None)
     if out is None and _shipped(yolo):  # Ultralytics writes beside the checkpoint: not into the installed package
         out = Path.cwd()
-        yolo.model.pt_path = str(out / Path(str(yolo.ckpt_path)).name)  # its exports are named and written here
     exported, qat_notes = yolo, {}
     if qat_epochs:
         from yolo_attention.export.qat_process import fine_tune_in_child
@@ -314,7 +336,9 @@ def export_and_verify(
         elif device is not None:
             kwargs["device"] = device
         try:
-            artifact = Path(exported.export(**kwargs))
+            # engine and qnn export an ONNX file on the way: into out_dir, it would overwrite the onnx format's
+            with _exporting_into(exported, None if fmt in ("engine", "qnn") and "onnx" in fmts else out):
+                artifact = Path(exported.export(**kwargs))
             if precision == "int8" and fmt == "openvino":
                 artifact = _int8_openvino(exported, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
             elif fmt == "qnn":
