@@ -47,6 +47,22 @@ def test_bad_value_fails_before_any_folder_cli(key, value, message, tmp_path, mo
     assert not (tmp_path / "exps").exists() and not (tmp_path / "runs").exists()
 
 
+def test_a_device_this_machine_lacks_fails_before_any_folder(tmp_path, monkeypatch):
+    """Ultralytics' trainer refused it only when the first phase started, inside a new experiment folder."""
+    import torch
+
+    missing = str(torch.cuda.device_count())  # one past the last CUDA index
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["train", f"device={missing}", f"project={tmp_path / 'exps'}"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert f"Invalid CUDA 'device={missing}' requested" in result.output.splitlines()[-1]
+    assert not (tmp_path / "exps").exists() and not (tmp_path / "runs").exists()
+    train_args = {"data": "pcb-mini.yaml", "project": str(tmp_path / "api"), "epochs": 1, "imgsz": 64}
+    with pytest.raises(ValueError, match="CUDA device"):
+        train("yolov8n-cbam.yaml", device=missing, **train_args)
+    assert not (tmp_path / "api").exists()
+
+
 def test_good_values_pass():
     for key, value in (("batch", -1), ("batch", 0.7), ("imgsz", 320), ("lr0", 0.01), ("mixup", 0), ("patience", 5)):
         check_value(key, value)

@@ -20,6 +20,7 @@ __all__ = [
     "RULES",
     "check_attention_switches",
     "check_checkpoint",
+    "check_device",
     "check_model_file",
     "check_train_values",
     "check_value",
@@ -120,6 +121,9 @@ def check_value(key: str, value: Any, where: str = "") -> None:
         ...
         ValueError: imgsz=-5 is not valid: imgsz must be an integer >= 32
     """
+    if key == "device" and value is not None:
+        check_device(value, where)
+        return
     rule = RULES.get(key)
     if rule is None or value is None:
         return
@@ -128,6 +132,30 @@ def check_value(key: str, value: Any, where: str = "") -> None:
         prefix = f"{where}: " if where else ""
         hint = did_you_mean(value, list(OPTIMIZERS)) if key == "optimizer" and isinstance(value, str) else ""
         raise ValueError(f"{prefix}{key}={value!r} is not valid: {key} must be {allowed}.{hint}".rstrip("."))
+
+
+def check_device(device: Any, where: str = "") -> None:
+    """Raise a one-line `ValueError` when this machine lacks `device` (Ultralytics' trainer would fail on it later).
+
+    Ultralytics' own device check (`select_device`) decides, with what it accepts: ``cpu``, ``0``, ``0,1``, ``mps``...
+
+    Examples:
+        >>> check_device("cpu")
+    """
+    from ultralytics.utils import LOGGER
+    from ultralytics.utils.torch_utils import select_device
+
+    disabled, LOGGER.disabled = LOGGER.disabled, True  # it logs its version banner before raising, verbose or not
+    try:
+        select_device(device, verbose=False)
+    except ValueError as e:
+        import torch
+
+        prefix = f"{where}: " if where else ""
+        reason = str(e).strip().splitlines()[0]
+        raise ValueError(f"{prefix}{reason} (torch sees {torch.cuda.device_count()} CUDA device(s))") from None
+    finally:
+        LOGGER.disabled = disabled
 
 
 def check_train_values(args: dict[str, Any], where: str = "") -> None:
