@@ -50,7 +50,9 @@ def test_models_lists_bundled_models_with_params_and_gflops(run):
     "args,fragment",
     [
         (["train", "epoch=3"], "Did you mean 'epochs'"),
-        (["train", "model=yolov8n-cbma.yaml", "epochs=1"], "Did you mean 'yolov8-cbam.yaml'"),
+        (["train", "model=yolov8n-cbma.yaml", "epochs=1"], "'yolov8n-cbma.yaml' not found"),
+        (["train", "model=yolov8s-cbma.yaml", "epochs=1"], "Did you mean 'yolov8s-cbam.yaml'"),
+        (["train", "model=yolov8-cbma.yaml", "epochs=1"], "add a scale letter: yolov8n-cbam.yaml). Did you mean"),
         (["convert", "deeppcb", "out=x"], "missing src=..."),
         (["convert", "deeppcb", "src=/nonexistent/PCBData", "out=x"], "/nonexistent/PCBData"),
     ],

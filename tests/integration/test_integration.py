@@ -190,6 +190,23 @@ def test_layer_args_that_are_not_a_list_name_the_layer(args):
         DetectionModel(user_cfg([-1, 1, "CBAM", args]), verbose=False)
 
 
+@pytest.mark.parametrize(
+    "keys,message",
+    [
+        ({"attn_init": "papr"}, r"attn_init must be one of identity, paper, got 'papr'"),
+        ({"attention": {"module": "CBMA", "after": [3]}}, r"'CBMA' is not an attention module.*Did you mean 'CBAM'"),
+        ({"attention": {"module": "ECA", "after": [3]}}, r"must name the attention module its layers use: CBAM"),
+        ({"attention": "CBAM"}, r"'attention:' must be \{module: <name>, after: .*got 'CBAM'"),
+    ],
+)
+def test_wrong_yolo_attention_keys_in_a_model_yaml_are_refused_when_it_is_built(keys, message):
+    """attn_init was refused only when weights were loaded into the model, and the attention record never."""
+    cfg = user_cfg([-1, 1, "CBAM", []])
+    DetectionModel({**cfg, "attn_init": "paper", "attention": {"module": "CBAM", "after": [3]}}, verbose=False)
+    with pytest.raises(ValueError, match=message):
+        DetectionModel({**cfg, **keys}, verbose=False)
+
+
 @pytest.fixture
 def thirdparty(tmp_path):
     """An installed third-party package declaring a `Gain` module in the `yolo_attention.modules` entry-point group;

@@ -9,6 +9,7 @@ changes one of the internals listed in `INTERNALS`. Nothing in Ultralytics is ed
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -180,10 +181,43 @@ def check_layer_names(d: dict) -> None:
         )
 
 
+def check_model_keys(d: dict) -> None:
+    """Raise a ValueError for a wrong yolo-attention key in a model YAML, before parse_model runs.
+
+    ``attn_init`` must be a known initialisation (it was otherwise refused only when weights were loaded), and the
+    ``attention: {module: ..., after: [...]}`` record must name an attention module the layers use.
+    """
+    from yolo_attention.arch.transfer import resolve_attn_init
+
+    source = d.get("yaml_file", "the model YAML")
+    if d.get("attn_init") is not None:
+        try:
+            resolve_attn_init({}, d["attn_init"])
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
+    record = d.get("attention")
+    if record is None:
+        return
+    if not isinstance(record, dict):
+        raise ValueError(f"{source}: 'attention:' must be {{module: <name>, after: [<layer>, ...]}}, got {record!r}")
+    module = record.get("module")
+    used = sorted({layer[2] for layer in list(d.get("backbone", [])) + list(d.get("head", [])) if layer[2] in MODULES})
+    if module not in used:
+        unknown = "" if module in MODULES else f" ({module!r} is not an attention module)"
+        raise ValueError(
+            f"{source}: 'attention: {record}' must name the attention module its layers use{unknown}: "
+            f"{', '.join(used) or 'no layer is an attention module'}.{did_you_mean(str(module), used or list(MODULES))}"
+        )
+
+
 def _parse_model(d, ch, verbose=True):
     load_entry_points()  # installed packages' modules become YAML names before the first model is built
     check_layer_names(d)
+    check_model_keys(d)
     return _ORIGINAL["parse_model"](d, ch, verbose)
+
+
+_SOFT_MISS: list[str] = [""]  # the last name looked up without `hard` and not found
 
 
 def _check_yaml(file, suffix=(".yaml", ".yml"), hard=True):
@@ -194,11 +228,16 @@ def _check_yaml(file, suffix=(".yaml", ".yml"), hard=True):
     if bundled is not None:
         return str(bundled)
     if not hard:
+        _SOFT_MISS[0] = str(file)
         return found
-    names = [p.name for p in bundled_model_cfgs()]
+    # yaml_model_load looks up yolov8n-cbma.yaml softly, then the scale-less yolov8-cbma.yaml: name what was typed
+    asked = _SOFT_MISS[0] if re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", _SOFT_MISS[0]) == str(file) else str(file)
+    scale = tasks.guess_model_scale(asked)
+    names = [re.sub(r"^(yolov\d+)", rf"\g<1>{scale}", p.name) for p in bundled_model_cfgs()]
+    hint = "" if scale else "; add a scale letter: yolov8n-cbam.yaml"
     raise FileNotFoundError(
-        f"model YAML '{file}' not found in the working directory, Ultralytics' configs or yolo-attention's bundled "
-        f"ones ({', '.join(names)}; add a scale letter: yolov8n-cbam.yaml).{did_you_mean(Path(str(file)).name, names)}"
+        f"model YAML '{asked}' not found in the working directory, Ultralytics' configs or yolo-attention's bundled "
+        f"ones ({', '.join(names)}{hint}).{did_you_mean(Path(asked).name, names)}"
     )
 
 
