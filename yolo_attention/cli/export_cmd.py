@@ -126,8 +126,8 @@ def benchmark(overrides):
                                         openvino forces f32, openvino-bf16 where the CPU has bf16 (else
                                         the row says so), openvino-int8 NNCF INT8 (gates in float), needs data=
     imgsz=640 runs=100 warmup=10        runs per model (>= 30) after warm-up, batch 1
-    blocks=20                           the runs alternate between the models in this many blocks; the
-                                        ratio is the blocks' mean with its 95% t-interval over blocks
+    blocks=20                           the runs alternate between the models in this many blocks (>= 5);
+                                        the ratio is the blocks' mean with its 95% t-interval over blocks
     target_halfwidth=                   add blocks until the interval is at most +- this (e.g. 0.005),
                                         up to 5 x runs
     data=my.yaml subset_size=300        INT8 calibration images (train split) for openvino-int8

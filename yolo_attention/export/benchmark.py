@@ -24,7 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from yolo_attention.export.benchmark_table import BenchmarkResult, BenchmarkRow
-from yolo_attention.export.benchmark_timing import MIN_RUNS, LatencyRatio, ratio_interval, time_interleaved, time_paired
+from yolo_attention.export.benchmark_timing import (
+    MIN_BLOCKS,
+    MIN_RUNS,
+    LatencyRatio,
+    ratio_interval,
+    time_interleaved,
+    time_paired,
+)
 from yolo_attention.export.memory import measure_memory
 
 __all__ = [
@@ -232,8 +239,11 @@ def run_benchmark(
         raise ValueError(f"runs must be an int >= {MIN_RUNS} for a median worth reporting, got {runs!r}")
     if not isinstance(imgsz, int) or isinstance(imgsz, bool) or imgsz < 32:
         raise ValueError(f"imgsz must be an int >= 32 (a square input size), got {imgsz!r}")
-    if not isinstance(blocks, int) or isinstance(blocks, bool) or blocks < 2:
-        raise ValueError(f"blocks must be an int >= 2 (the interval is over blocks), got {blocks!r}")
+    if not isinstance(blocks, int) or isinstance(blocks, bool) or blocks < MIN_BLOCKS:
+        raise ValueError(
+            f"blocks must be an int >= {MIN_BLOCKS}, got {blocks!r}: the interval is a t-interval over blocks, and "
+            "with fewer it is too wide to tell anything (with 2, 12.7 standard errors: it can reach below zero)"
+        )
     if target_halfwidth is not None and not target_halfwidth > 0:
         raise ValueError(f"target_halfwidth must be a number > 0 (e.g. 0.005) or None, got {target_halfwidth!r}")
     if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "MIN_BLOCKS",
     "MIN_BLOCK_RUNS",
     "MIN_RUNS",
     "LatencyRatio",
@@ -27,6 +28,9 @@ __all__ = [
 
 MIN_RUNS = 30
 """Fewest timed runs per model for a median worth reporting."""
+
+MIN_BLOCKS = 5
+"""Fewest blocks for a latency ratio's t-interval worth reporting (t = 2.78 at 5 blocks, 12.7 at 2)."""
 
 MIN_BLOCK_RUNS = 3
 """Fewest runs per block: the median of three already ignores one interrupted run."""
