@@ -200,8 +200,12 @@ def test_deprecated_keys_point_at_current_keys():
         ("export model=m.yaml formt=onnx", "Did you mean 'format'", 2),
         ("benchmark model=m.yaml runs=1.5", "runs must be an int, not 1.5", 2),
         ("benchmark model=m.yaml fromat=onnx", "Did you mean 'format'", 2),
-        ("modules --channels 64,abc", "--channels must be positive ints separated by commas", 2),
+        ("modules --channels 64,abc", "channels must be positive ints separated by commas", 2),
+        ("modules channels=64,abc", "channels must be positive ints separated by commas", 2),
+        ("modules chanels=64", "Did you mean 'channels'", 2),
         ("models --scale q", "'q' is not one of", 2),
+        ("models scale=q", "scale must be one of n, s, m, l, x, got 'q'", 2),
+        ("models --scale s scale=m", "two values for scale: --scale s and scale=m; give one", 2),
     ],
 )
 def test_wrong_key_or_value_type_is_one_line(args, fragment, code, tmp_path, monkeypatch):

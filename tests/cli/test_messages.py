@@ -111,9 +111,20 @@ def test_compare_refuses_keys_it_sets_itself(key, tmp_path, monkeypatch):
 def test_modules_refuses_bad_channels_before_the_table(channels):
     result = invoke("modules", "--channels", channels)
     assert_one_line_error(
-        result, f"--channels must be positive ints separated by commas, e.g. 64,128,256; got '{channels}'"
+        result, f"channels must be positive ints separated by commas, e.g. 64,128,256; got '{channels}'"
     )
     assert "params@" not in result.output
+
+
+def test_models_and_modules_take_key_value_pairs_as_every_other_command():
+    """They took only --scale / --channels, the one exception to the key=value grammar."""
+    for args in (("modules", "channels=32,48"), ("modules", "--channels", "32,48")):
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0].split()[1:3] == ["params@32", "params@48"]
+    result = invoke("models", "scale=s")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].split()[:2] == ["yolov8s.yaml", "23"]
 
 
 @pytest.mark.parametrize(

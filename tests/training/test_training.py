@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -113,6 +114,17 @@ def test_config_sections_overrides_and_suggestions(tmp_path):
         load_config(file)
 
 
+def test_a_bundled_configuration_is_found_by_name_and_a_local_file_comes_first(tmp_path, monkeypatch):
+    """`train config=quickstart.yaml epochs=1` changes the quick start (any key alone starts from the defaults)."""
+    monkeypatch.chdir(tmp_path)
+    config = load_config("quickstart.yaml")
+    assert config["model"]["weights"] == "yolov8n-deeppcb.pt" and config["environment"]["imgsz"] == 320
+    Path("quickstart.yaml").write_text("environment:\n  imgsz: 96\n")
+    assert load_config("quickstart.yaml")["environment"]["imgsz"] == 96
+    with pytest.raises(FileNotFoundError, match="'sub/quickstart.yaml' does not exist"):
+        load_config("sub/quickstart.yaml")  # a path is a path, not a bundled name
+
+
 @pytest.mark.parametrize(
     "args,fragment",
     [
@@ -120,7 +132,7 @@ def test_config_sections_overrides_and_suggestions(tmp_path):
         (["training_strategy.warmpu.epochs=3"], "Did you mean 'warmup'"),
         (["schedule=missing.yaml"], "neither a bundled schedule"),
         (["training_strategy.warmup.freeze=[0,40]", "model=yolov8n-eca.yaml"], "out of range"),
-        (["--config", "/nonexistent/c.yaml", "imgsz=64"], "does not exist"),
+        (["--config", "/nonexistent/c.yaml", "imgsz=64"], "does not exist (bundled, by name: example.yaml, quick"),
         (["resume=/nonexistent/exp"], "not an experiment folder"),
     ],
 )

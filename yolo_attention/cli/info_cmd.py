@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
-from yolo_attention.cli.errors import OneLineCommand
+from yolo_attention.cli.overrides import key_value_command, parse_overrides
 
 __all__ = ["models", "modules", "table_row"]
+
+SCALES = ("n", "s", "m", "l", "x")
 
 
 def _channel_counts(text: str) -> list[int]:
@@ -16,17 +18,30 @@ def _channel_counts(text: str) -> list[int]:
     except ValueError:
         counts = []
     if not counts or min(counts) < 1:
-        raise click.UsageError(f"--channels must be positive ints separated by commas, e.g. 64,128,256; got '{text}'")
+        raise click.UsageError(f"channels must be positive ints separated by commas, e.g. 64,128,256; got '{text}'")
     return counts
 
 
-@click.command(cls=OneLineCommand)
-@click.option("--channels", default="64,128,256", show_default=True, help="Channel counts to report parameters at.")
-def modules(channels):
-    """List the registered attention modules: name, paper, parameters."""
+def _one_value(key: str, option, overrides: tuple[str, ...], default: str) -> str:
+    """The value of `key` given as ``key=value`` (as every other command takes it) or as ``--key value``."""
+    given = parse_overrides(overrides, {key}).get(key)
+    if given is not None and option is not None and str(given) != str(option):
+        raise click.UsageError(f"two values for {key}: --{key} {option} and {key}={given}; give one")
+    value = given if given is not None else option
+    return default if value is None else str(value).replace(" ", "").strip("()[]")
+
+
+@key_value_command()
+@click.option("--channels", default=None, help="As channels=.")
+def modules(channels, overrides):
+    """List the registered attention modules: name, paper, parameters.
+
+    \b
+    channels=64,128,256   channel counts to report parameters at
+    """
     from yolo_attention.modules import MODULES
 
-    counts = _channel_counts(channels)
+    counts = _channel_counts(_one_value("channels", channels, overrides, "64,128,256"))
     rows = [f"{'module':<10}" + "".join(f"{'params@' + str(c):>12}" for c in counts) + "  paper"]
     for name, cls in MODULES.items():  # every row built first: a module refusing a count leaves no half table
         params = [sum(p.numel() for p in cls(c).parameters()) for c in counts]
@@ -66,11 +81,19 @@ def table_row(name: str, layers, params, diff, flops, name_width: int = 28) -> s
     return f"{name:<{name_width}}  {layers:>6}  {params:>11}  {diff:>11}  {flops:>7}"
 
 
-@click.command(cls=OneLineCommand)
-@click.option("--scale", default="n", show_default=True, type=click.Choice(list("nsmlx")), help="Model scale.")
-def models(scale):
-    """List the bundled model YAMLs with layers, parameters and GFLOPs (imgsz 640) at one scale."""
+@key_value_command()
+@click.option("--scale", default=None, type=click.Choice(list("nsmlx")), help="As scale=.")
+def models(scale, overrides):
+    """List the bundled model YAMLs with layers, parameters and GFLOPs (imgsz 640) at one scale.
+
+    \b
+    scale=n   model scale: n, s, m, l or x
+    """
     from yolo_attention.resources import bundled_model_cfgs
+
+    scale = _one_value("scale", scale, overrides, "n")
+    if scale not in SCALES:
+        raise click.UsageError(f"scale must be one of {', '.join(SCALES)}, got '{scale}'")
 
     paths = sorted(bundled_model_cfgs(), key=lambda p: ("-pose" in p.name, "-pcb" in p.name, p.name))
     names = [path.name.replace("yolov8", f"yolov8{scale}", 1) for path in paths]

@@ -30,6 +30,8 @@ def train(config_file, overrides):
     \b
     With no arguments: the quick start - the shipped yolov8n-deeppcb.pt transferred into yolov8n-cbam,
     attention-only warm-up, then fine-tune on pcb-mini at imgsz 320 (a few minutes on 2 CPU cores).
+    Any KEY=VALUE starts from the defaults instead; to change the quick start, add its configuration:
+    `yolo-attn train config=quickstart.yaml epochs=1`.
 
     \b
     model=yolov8n-cbam.yaml   model YAML or .pt checkpoint      data=pcb-mini.yaml  dataset YAML

@@ -163,8 +163,11 @@ def load_config(path: str | Path | None = None) -> dict:
     if path is None:
         return config
     path = Path(path)
+    if not path.is_file() and path.name == str(path) and (BUNDLED_CONFIG_DIR / path.name).is_file():
+        path = BUNDLED_CONFIG_DIR / path.name  # a bundled configuration by name: quickstart.yaml, example.yaml
     if not path.is_file():
-        raise FileNotFoundError(f"configuration file '{path}' does not exist")
+        bundled = ", ".join(sorted(p.name for p in BUNDLED_CONFIG_DIR.glob("*.yaml")))
+        raise FileNotFoundError(f"configuration file '{path}' does not exist (bundled, by name: {bundled})")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
