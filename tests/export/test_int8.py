@@ -100,6 +100,22 @@ class TestInt8:
         assert _quantised_inputs(int8, convs[4], ("Convolution",)) == 0
         assert _quantised_inputs(int8, convs[6], ("Convolution",)) == len(convs[6])  # its input activations
 
+    def test_quantize_options_reach_nncf_over_the_recipe(self, trained_cbam, tmp_path, monkeypatch):
+        """tools/int8_recipes.py measures nncf.quantize arguments (full bias correction, preset) through this."""
+        nncf = pytest.importorskip("nncf")
+        from ultralytics import YOLO
+
+        seen, real = [], nncf.quantize
+        monkeypatch.setattr(nncf, "quantize", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
+        fp32 = Path(shutil.move(YOLO(trained_cbam).export(format="openvino", imgsz=IMGSZ, verbose=False), tmp_path))
+        common = {"data": "pcb-mini.yaml", "attention_layers": [5, 8, 12], "head_index": 25, "imgsz": IMGSZ}
+        options = {"fast_bias_correction": False, "preset": nncf.QuantizationPreset.PERFORMANCE}
+        quantize_openvino(
+            fp32, out_dir=tmp_path / "o_int8_openvino_model", subset_size=4, quantize_options=options, **common
+        )
+        assert seen[0]["fast_bias_correction"] is False and seen[0]["preset"] == nncf.QuantizationPreset.PERFORMANCE
+        assert seen[0]["subset_size"] == 4 and seen[0]["ignored_scope"] is not None  # the recipe's own stay
+
     def test_residual_gate_path_stays_float(self, tmp_path):
         """A newly inserted layer computes x + a * (attn(x) - x), as x * (a * w + (1 - a)): that path is not INT8."""
         pytest.importorskip("nncf")

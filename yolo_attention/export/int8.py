@@ -147,6 +147,7 @@ def quantize_openvino(
     float_layers: Iterable[int] = (),
     calibration_seed: int = 0,
     advanced_parameters=None,
+    quantize_options: dict | None = None,
 ) -> Path:
     """Quantise an FP32 OpenVINO export to INT8 with NNCF, calibrated on the dataset's images.
 
@@ -167,6 +168,8 @@ def quantize_openvino(
         calibration_seed (int): Seed of the draw of calibration images.
         advanced_parameters (nncf.AdvancedQuantizationParameters, optional): NNCF's advanced settings (range
             estimators, overflow fix, ...); NNCF's defaults when None.
+        quantize_options (dict, optional): Other keyword arguments of ``nncf.quantize`` (``fast_bias_correction``,
+            ``target_device``, ``preset``), over the recipe's.
 
     Returns:
         (Path): The INT8 model folder, with the .xml/.bin pair and Ultralytics' metadata.yaml.
@@ -197,14 +200,14 @@ def quantize_openvino(
         ignored = list(dict.fromkeys(ignored))
     dataset = calibration_dataset(data, imgsz, split, subset_size, seed=calibration_seed)
     with quiet_nncf():
-        quantized = nncf.quantize(
-            ov_model,
-            dataset,
-            preset=nncf.QuantizationPreset.MIXED,
-            subset_size=min(subset_size, dataset.get_length() or subset_size),
-            ignored_scope=nncf.IgnoredScope(names=ignored) if ignored else None,
-            advanced_parameters=advanced_parameters,
-        )
+        options = {
+            "preset": nncf.QuantizationPreset.MIXED,
+            "subset_size": min(subset_size, dataset.get_length() or subset_size),
+            "ignored_scope": nncf.IgnoredScope(names=ignored) if ignored else None,
+            "advanced_parameters": advanced_parameters,
+            **(quantize_options or {}),
+        }
+        quantized = nncf.quantize(ov_model, dataset, **options)
     src_dir = xml.parent
     stem = src_dir.name.removesuffix("_openvino_model") if src_dir.name.endswith("_openvino_model") else xml.stem
     out = Path(out_dir) if out_dir else src_dir.parent / f"{stem}_int8_openvino_model"
