@@ -67,19 +67,25 @@ RECIPES = ("seed0", "seed1", "seed2", "hist", "quantile", "align", "attn", "over
 OPTIONS = ("fullbc", "cpu", "perf", "all")
 """Recipes added on 2026-11-30 that change a `nncf.quantize` argument, not an advanced parameter: full bias
 correction (``fast_bias_correction=False``), ``target_device=CPU``, the PERFORMANCE preset (symmetric activations),
-and every train image for calibration (801, not 300). They combine with ``+`` and take a calibration seed after
+and every train image for calibration (768, not 300). They combine with ``+`` and take a calibration seed after
 ``@``: ``fullbc+all@2``."""
 
 
 def _parts(recipe: str) -> tuple[list[str], int]:
-    """``"fullbc+all@2"`` -> (["fullbc", "all"], 2); ``"seed1"`` -> (["seed1"], 1)."""
-    name, _, seed = recipe.partition("@")
+    """``"fullbc+all@2"`` -> (["fullbc", "all"], 2); ``"seed1"`` -> (["seed1"], 1); a typo exits with its name."""
+    name, at, seed_text = recipe.partition("@")
     parts = name.split("+")
     for part in parts:
         if part not in RECIPES + OPTIONS and not re.fullmatch(r"layer\d+", part):
             raise SystemExit(f"unknown recipe '{part}'; choose from {', '.join(RECIPES + OPTIONS)} or layerN")
-    default = int(name[-1]) if name.startswith("seed") else 0
-    return parts, int(seed) if seed else default
+    seeds = [int(p[len("seed") :]) for p in parts if p.startswith("seed")]
+    if at:
+        if not seed_text.isdigit():
+            raise SystemExit(f"recipe '{recipe}': the calibration seed after '@' must be an int, got '{seed_text}'")
+        seeds.append(int(seed_text))
+    if len(seeds) > 1:
+        raise SystemExit(f"recipe '{recipe}' names {len(seeds)} calibration seeds; give one")
+    return parts, seeds[0] if seeds else 0
 
 
 def recipe_settings(recipe: str) -> tuple[int, dict, dict]:

@@ -206,6 +206,11 @@ def test_deprecated_keys_point_at_current_keys():
         ("models --scale q", "'q' is not one of", 2),
         ("models scale=q", "scale must be one of n, s, m, l, x, got 'q'", 2),
         ("models --scale s scale=m", "two values for scale: --scale s and scale=m; give one", 2),
+        (
+            "modules --channels 64,128 channels=64,96",
+            "two values for channels: --channels 64,128 and channels=64,96",
+            2,
+        ),
     ],
 )
 def test_wrong_key_or_value_type_is_one_line(args, fragment, code, tmp_path, monkeypatch):

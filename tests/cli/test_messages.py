@@ -118,7 +118,11 @@ def test_modules_refuses_bad_channels_before_the_table(channels):
 
 def test_models_and_modules_take_key_value_pairs_as_every_other_command():
     """They took only --scale / --channels, the one exception to the key=value grammar."""
-    for args in (("modules", "channels=32,48"), ("modules", "--channels", "32,48")):
+    for args in (
+        ("modules", "channels=32,48"),
+        ("modules", "--channels", "32,48"),
+        ("modules", "--channels", "32,48", "channels=32,48"),
+    ):
         result = invoke(*args)
         assert result.exit_code == 0, result.output
         assert result.output.splitlines()[0].split()[1:3] == ["params@32", "params@48"]

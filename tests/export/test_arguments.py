@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.export.export_cases import yolo
@@ -63,3 +65,29 @@ def test_ultralytics_writes_into_out_dir_itself_and_the_model_is_left_as_it_was(
     assert written == [str(tmp_path / "out" / "best.onnx")]
     assert sorted(p.name for p in source.iterdir()) == ["best.pt"]
     assert model.model.pt_path == before
+
+
+def test_an_int8_export_leaves_an_earlier_export_in_out_dir_alone(tmp_path):
+    """INT8 quantises an FP32 export made on the way: written into out_dir, it replaced and then deleted the FP32
+    export an earlier call had left there."""
+    from ultralytics import YOLO
+
+    YOLO("yolov8n-se.yaml").save(tmp_path / "best.pt")
+    out = tmp_path / "models"
+    [fp32] = export_and_verify(str(tmp_path / "best.pt"), "openvino", imgsz=64, images=1, out_dir=out)
+    files = {p: p.read_bytes() for p in Path(fp32.artifact).iterdir()}
+    [int8] = export_and_verify(
+        str(tmp_path / "best.pt"),
+        "openvino",
+        int8=True,
+        data="pcb-mini.yaml",
+        imgsz=64,
+        images=1,
+        subset_size=4,
+        out_dir=out,
+        int8_compare=False,
+    )
+    assert int8.error is None and Path(int8.artifact).parent == out, int8.line()
+    assert {p: p.read_bytes() for p in Path(fp32.artifact).iterdir()} == files
+    assert sorted(p.name for p in out.iterdir()) == ["best_int8_openvino_model", "best_openvino_model"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "models"]  # nothing left beside the checkpoint

@@ -197,6 +197,7 @@ def test_layer_args_that_are_not_a_list_name_the_layer(args):
         ({"attention": {"module": "CBMA", "after": [3]}}, r"'CBMA' is not an attention module.*Did you mean 'CBAM'"),
         ({"attention": {"module": "ECA", "after": [3]}}, r"must name the attention module its layers use: CBAM"),
         ({"attention": "CBAM"}, r"'attention:' must be \{module: <name>, after: .*got 'CBAM'"),
+        ({"attention": {"module": ["CBAM"]}}, r"must name its module, e\.g\. \{module: CBAM, after: \[4\]\}"),
     ],
 )
 def test_wrong_yolo_attention_keys_in_a_model_yaml_are_refused_when_it_is_built(keys, message):

@@ -24,11 +24,15 @@ def _channel_counts(text: str) -> list[int]:
 
 def _one_value(key: str, option, overrides: tuple[str, ...], default: str) -> str:
     """The value of `key` given as ``key=value`` (as every other command takes it) or as ``--key value``."""
+
+    def text(value) -> str:  # Ultralytics' value parser makes `64,128` a tuple
+        return str(value).replace(" ", "").strip("()[]")
+
     given = parse_overrides(overrides, {key}).get(key)
-    if given is not None and option is not None and str(given) != str(option):
-        raise click.UsageError(f"two values for {key}: --{key} {option} and {key}={given}; give one")
+    if given is not None and option is not None and text(given) != text(option):
+        raise click.UsageError(f"two values for {key}: --{key} {option} and {key}={text(given)}; give one")
     value = given if given is not None else option
-    return default if value is None else str(value).replace(" ", "").strip("()[]")
+    return default if value is None else text(value)
 
 
 @key_value_command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import shutil
+import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -154,18 +155,22 @@ def _shipped(yolo) -> bool:
 
 
 @contextmanager
-def _exporting_into(yolo, out: Path | None):
+def _exporting_into(yolo, out: Path | None, scratch: bool):
     """Let Ultralytics write an export into `out` itself: its "Results saved to" line and commands then name it there.
 
     Ultralytics names and places an export after the model's ``pt_path`` (else its YAML file); it is pointed into
-    `out` for the export and restored afterwards.
+    `out` for the export and restored afterwards. With `scratch` (formats that write files on the way: TensorRT's
+    ONNX, the FP32 model INT8 and QNN quantise) it points into a temporary folder instead, removed afterwards: those
+    files would overwrite, and then delete, an earlier export in `out`. The final artifact must be moved out of it
+    inside the block.
     """
     model = yolo.model
     had, before = hasattr(model, "pt_path"), getattr(model, "pt_path", None)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="yolo-attn-export-")) if scratch and out is not None else out
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
         source = before or getattr(model, "yaml_file", None) or model.yaml.get("yaml_file") or "model"
-        model.pt_path = str(out.resolve() / f"{Path(str(source)).stem}.pt")
+        model.pt_path = str(folder.resolve() / f"{Path(str(source)).stem}.pt")
     try:
         yield
     finally:
@@ -173,6 +178,8 @@ def _exporting_into(yolo, out: Path | None):
             model.pt_path = before
         elif hasattr(model, "pt_path"):
             del model.pt_path
+        if folder is not None and folder != out:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _move(artifact: Path, out_dir: Path | None) -> Path:
@@ -336,15 +343,17 @@ def export_and_verify(
         elif device is not None:
             kwargs["device"] = device
         try:
-            # engine and qnn export an ONNX file on the way: into out_dir, it would overwrite the onnx format's
-            with _exporting_into(exported, None if fmt in ("engine", "qnn") and "onnx" in fmts else out):
+            on_the_way = fmt in ("engine", "qnn") or (fmt == "openvino" and precision == "int8")
+            with _exporting_into(exported, out, scratch=on_the_way):
                 artifact = Path(exported.export(**kwargs))
-            if precision == "int8" and fmt == "openvino":
-                artifact = _int8_openvino(exported, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps)
-            elif fmt == "qnn":
-                artifact = _qnn(artifact, data, out, subset_size, keep={r.artifact for r in reports})
-            else:
-                artifact = _move(artifact, out)
+                if precision == "int8" and fmt == "openvino":
+                    artifact = _int8_openvino(
+                        exported, artifact, data, imgsz, out, int8_compare, subset_size, int8_maps
+                    )
+                elif fmt == "qnn":
+                    artifact = _qnn(artifact, data, out, subset_size, keep={r.artifact for r in reports})
+                else:
+                    artifact = _move(artifact, out)
             add_attention_metadata(artifact, attention)
         except Exception as e:  # one format failing must not hide the others' results
             report = ParityReport(fmt, "", precision, dynamic, error=f"export failed: {type(e).__name__}: {e}")

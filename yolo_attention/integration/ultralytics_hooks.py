@@ -201,6 +201,8 @@ def check_model_keys(d: dict) -> None:
     if not isinstance(record, dict):
         raise ValueError(f"{source}: 'attention:' must be {{module: <name>, after: [<layer>, ...]}}, got {record!r}")
     module = record.get("module")
+    if not isinstance(module, str):
+        raise ValueError(f"{source}: 'attention: {record}' must name its module, e.g. {{module: CBAM, after: [4]}}")
     used = sorted({layer[2] for layer in list(d.get("backbone", [])) + list(d.get("head", [])) if layer[2] in MODULES})
     if module not in used:
         unknown = "" if module in MODULES else f" ({module!r} is not an attention module)"
