@@ -27,10 +27,10 @@ from yolo_attention.arch.transfer_report import (
 )
 from yolo_attention.common.models import layers_of, task_model
 from yolo_attention.modules import AttentionModule
+from yolo_attention.modules.base import ATTN_INITS
 
 __all__ = ["ATTN_INITS", "TransferReport", "transfer_weights", "transfer_options", "load_into"]
 
-ATTN_INITS = ("identity", "paper")
 _OPTIONS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("yolo_attention_transfer_options", default=None)
 _LAST_REPORT: contextvars.ContextVar[TransferReport | None] = contextvars.ContextVar("yolo_attention_transfer_report")
 

@@ -21,6 +21,7 @@ from ultralytics.utils import downloads
 
 from yolo_attention.common.models import layers_of
 from yolo_attention.modules import MODULES, AttentionModule, is_attention
+from yolo_attention.modules.base import ATTN_INITS
 from yolo_attention.modules.registry import load_entry_points
 from yolo_attention.modules.suggest import did_you_mean
 from yolo_attention.resources import bundled_model_cfgs, find_bundled
@@ -187,14 +188,10 @@ def check_model_keys(d: dict) -> None:
     ``attn_init`` must be a known initialisation (it was otherwise refused only when weights were loaded), and the
     ``attention: {module: ..., after: [...]}`` record must name an attention module the layers use.
     """
-    from yolo_attention.arch.transfer import resolve_attn_init
-
     source = d.get("yaml_file", "the model YAML")
-    if d.get("attn_init") is not None:
-        try:
-            resolve_attn_init({}, d["attn_init"])
-        except ValueError as e:
-            raise ValueError(f"{source}: {e}") from None
+    init = d.get("attn_init")
+    if init and init not in ATTN_INITS:  # empty means the default, as in arch.transfer.resolve_attn_init
+        raise ValueError(f"{source}: attn_init must be one of {', '.join(ATTN_INITS)}, got {init!r}")
     record = d.get("attention")
     if record is None:
         return

@@ -12,6 +12,7 @@ from torch import nn
 from .suggest import did_you_mean
 
 __all__ = [
+    "ATTN_INITS",
     "MAX_SPATIAL_KERNEL",
     "AttentionModule",
     "WeightingAttention",
@@ -21,6 +22,9 @@ __all__ = [
     "check_reduction",
     "check_spatial_kernel_size",
 ]
+
+ATTN_INITS = ("identity", "paper")
+"""How an attention layer new to a model's weights starts: an exact identity (zero residual gate) or as in the paper."""
 
 MAX_SPATIAL_KERNEL = 31
 """Largest spatial kernel size accepted: the largest in use (RepLKNet's 31x31); the attention papers use 3 or 7."""
