@@ -20,10 +20,11 @@ in points; "cap": the 12 changes ran out, best control drop shown; speed-up: f32
                        0.3       0.32 (cap)     20          0.62            1.39 [1.36, 1.42]
 
 ("float ops": operations NNCF reverted, counted over its steps, some of which it undid; they are the early,
-full-resolution convolutions of layers 0-4, which is why the speed falls.) Accuracy control halves the held-out loss
-but does not bring it within 0.5 point: reaching 0.48 or 0.32 on the control images leaves 0.6 on the held-out
-boards, and each further step costs about 0.1x of speed-up. It is not offered in the package; what brings these two
-models within 0.5 point is `qat_epochs=1` (ECA 0.31-0.38, CoordAtt 0.20-0.42 over three seeds, README).
+full-resolution convolutions of layers 0-4 and their residual Adds, which is why the speed falls.) Accuracy control
+halves the held-out loss but does not bring it within 0.5 point: reaching 0.48 or 0.32 on the control images leaves
+0.6 on the held-out boards, and each further step costs about 0.1x of speed-up. It is not offered in the package;
+what brings these two models within 0.5 point is `qat_epochs=1` (ECA 0.31-0.38, CoordAtt 0.20-0.42 over three
+seeds, README).
 
     nice python tools/int8_accuracy_control.py --from runs/int8-deeppcb-acc --only yolov8n-eca,yolov8n-coordatt
     nice python tools/int8_accuracy_control.py --max-drop 0.003 --out runs/int8-accuracy-control-0.3
