@@ -11,20 +11,20 @@ Measured (2026-11-30, 320 px, 200 control images, ranking on 50, at most 12 chan
 in points; "cap": the 12 changes ran out, best control drop shown; speed-up: f32 latency over INT8 latency, with its
 95 % interval over 20 paired blocks, 2 threads:
 
-    model              max-drop  control drop   float ops   held-out drop   speed-up
-    yolov8n-eca        PTQ       1.19           -           1.17            1.67 [1.63, 1.71]
-                       0.5       0.48           14          0.64            1.51 [1.47, 1.55]
-                       0.3       0.48 (cap)     18          0.60            1.41 [1.39, 1.43]
-    yolov8n-coordatt   PTQ       1.16           -           1.68            1.64 [1.59, 1.69]
-                       0.5       0.50           11          0.59            1.52 [1.49, 1.55]
-                       0.3       0.32 (cap)     20          0.62            1.39 [1.36, 1.42]
+    model              max-drop  control drop   quantizers removed   held-out drop   speed-up
+    yolov8n-eca        PTQ       1.19           - (72 in the model)  1.17            1.67 [1.63, 1.71]
+                       0.5       0.48           13                   0.64            1.51 [1.47, 1.55]
+                       0.3       0.48 (cap)     16                   0.60            1.41 [1.39, 1.43]
+    yolov8n-coordatt   PTQ       1.16           - (84 in the model)  1.68            1.64 [1.59, 1.69]
+                       0.5       0.50           10                   0.59            1.52 [1.49, 1.55]
+                       0.3       0.32 (cap)     14                   0.62            1.39 [1.36, 1.42]
 
-("float ops": operations NNCF reverted, counted over its steps, some of which it undid; they are the early,
-full-resolution convolutions of layers 0-4 and their residual Adds, which is why the speed falls.) Accuracy control
-halves the held-out loss but does not bring it within 0.5 point: reaching 0.48 or 0.32 on the control images leaves
-0.6 on the held-out boards, and each further step costs about 0.1x of speed-up. It is not offered in the package;
-what brings these two models within 0.5 point is `qat_epochs=1` (ECA 0.31-0.38, CoordAtt 0.20-0.42 over three
-seeds, README).
+("quantizers removed": FakeQuantize ops of the PTQ model missing from the result; NNCF's log names the ops it
+returned to float: the early, full-resolution convolutions of layers 0-4 and their residual Adds, which is why the
+speed falls.) Accuracy control halves the held-out loss but does not bring it within 0.5 point: reaching 0.48 or
+0.32 on the control images leaves 0.6 on the held-out boards, and each further step costs about 0.1x of speed-up.
+It is not offered in the package; what brings these two models within 0.5 point is `qat_epochs=1` (ECA 0.31-0.38,
+CoordAtt 0.20-0.42 over three seeds, README).
 
     nice python tools/int8_accuracy_control.py --from runs/int8-deeppcb-acc --only yolov8n-eca,yolov8n-coordatt
     nice python tools/int8_accuracy_control.py --max-drop 0.003 --out runs/int8-accuracy-control-0.3
@@ -135,15 +135,13 @@ def main() -> None:
 
     from yolo_attention.common.models import layers_of
     from yolo_attention.export.benchmark_timing import time_paired
-    from yolo_attention.export.images import image_files
-    from yolo_attention.export.int8 import calibration_dataset, gate_nodes, head_nodes
+    from yolo_attention.export.int8 import calibration_dataset, calibration_files, gate_nodes, head_nodes
     from yolo_attention.export.validation import validate_map
     from yolo_attention.integration import attention_layer_indices
 
     data = build_holdout(args.src, REPO_ROOT / "runs" / "pcb").with_name("baseline.yaml")
-    calib_files = image_files(data, "train")
-    calib = {str(f) for f in sorted(random.Random(0).sample(calib_files, min(300, len(calib_files))))}
-    items = control_items(data, args.imgsz, args.control, calib)
+    calibration = {str(f) for f in calibration_files(data, "train", 300, seed=0)}
+    items = control_items(data, args.imgsz, args.control, calibration)
     rows = []
     core = ov.Core()
     for name in args.only.split(","):
@@ -174,16 +172,15 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         ov.save_model(quantized, str(out / xml.name), compress_to_fp16=False)
         (out / "metadata.yaml").write_text((xml.parent / "metadata.yaml").read_text())
-        float_convs = sum(
-            1 for op in quantized.get_ordered_ops() if op.get_type_name() == "Convolution" and not _int8_input(op)
-        )
+        ptq_dir = folder / "int8_openvino_model"
+        removed = _quantizers(core.read_model(str(next(ptq_dir.glob("*.xml"))))) - _quantizers(quantized)
         fp32 = validate_map(folder / "model_openvino_model", data, args.imgsz)[0]
-        ptq = validate_map(folder / "int8_openvino_model", data, args.imgsz)[0]
+        ptq = validate_map(ptq_dir, data, args.imgsz)[0]
         aaq = validate_map(out, data, args.imgsz)[0]
         config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": 2, "PERFORMANCE_HINT": "LATENCY"}
         x = items[0][0]
         runners = [core.compile_model(str(p), "CPU", config) for p in (xml, out / xml.name)]
-        runners.append(core.compile_model(str(next((folder / "int8_openvino_model").glob("*.xml"))), "CPU", config))
+        runners.append(core.compile_model(str(next(ptq_dir.glob("*.xml"))), "CPU", config))
         calls = [lambda run=run, x=x: run(x) for run in runners]
         _, _, aaq_speed = time_paired(calls[0], calls[1], 100, 10, 20)  # f32 latency over INT8's: the speed-up
         _, _, ptq_speed = time_paired(calls[0], calls[2], 100, 10, 20)
@@ -192,7 +189,7 @@ def main() -> None:
             "fp32_map50": round(100 * fp32, 2),
             "ptq_drop": round(100 * (fp32 - ptq), 2),
             "aaq_drop": round(100 * (fp32 - aaq), 2),
-            "float_convs": float_convs,
+            "quantizers_removed": removed,  # FakeQuantize ops of the PTQ model that accuracy control dropped
             "aaq_speedup": aaq_speed.text(),  # f32 latency over INT8 latency
             "ptq_speedup": ptq_speed.text(),
             "seconds": round(time.time() - start),
@@ -202,10 +199,9 @@ def main() -> None:
     (args.out / "accuracy_control.json").write_text(json.dumps(rows, indent=1))
 
 
-def _int8_input(op) -> bool:
-    """Whether a Convolution reads a FakeQuantize'd activation (it then runs in INT8)."""
-    source = op.input_value(0).get_node()
-    return source.get_type_name() == "FakeQuantize"
+def _quantizers(ov_model) -> int:
+    """Number of FakeQuantize ops: each op accuracy control returns to float drops its own."""
+    return sum(op.get_type_name() == "FakeQuantize" for op in ov_model.get_ordered_ops())
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def table_row(name: str, layers, params, diff, flops, name_width: int = 28) -> s
 
 
 @key_value_command()
-@click.option("--scale", default=None, type=click.Choice(list("nsmlx")), help="As scale=.")
+@click.option("--scale", default=None, type=click.Choice(SCALES), help="As scale=.")
 def models(scale, overrides):
     """List the bundled model YAMLs with layers, parameters and GFLOPs (imgsz 640) at one scale.
 

@@ -32,6 +32,7 @@ __all__ = [
     "GATE_TYPES",
     "Int8Report",
     "calibration_dataset",
+    "calibration_files",
     "compare_gate_protection",
     "gate_nodes",
     "head_nodes",
@@ -109,18 +110,24 @@ def quiet_nncf():
         logger.setLevel(level)
 
 
+def calibration_files(data: str | Path, split: str = "train", n: int = 300, seed: int = 0) -> list[Path]:
+    """Return the up to `n` image files drawn (fixed seed) from a split of `data` that INT8 calibrates on."""
+    from yolo_attention.export.images import image_files
+
+    files = image_files(data, split)
+    return sorted(random.Random(seed).sample(files, n)) if len(files) > n else files
+
+
 def calibration_dataset(data: str | Path, imgsz: int = 640, split: str = "train", n: int = 300, seed: int = 0):
-    """Return an `nncf.Dataset` of up to `n` letterboxed images drawn (fixed seed) from a split of `data`.
+    """Return an `nncf.Dataset` of the letterboxed `calibration_files`.
 
     Calibrating on the training split keeps the validation images unseen by the quantiser.
     """
     import nncf
 
-    from yolo_attention.export.images import image_files, letterbox_image
+    from yolo_attention.export.images import letterbox_image
 
-    files = image_files(data, split)
-    if len(files) > n:
-        files = sorted(random.Random(seed).sample(files, n))
+    files = calibration_files(data, split, n, seed)
     return nncf.Dataset(files, lambda path: letterbox_image(path, imgsz)[None])
 
 
